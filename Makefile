@@ -1,0 +1,44 @@
+# mql-warehouse: the two commands a newcomer needs are `make demo` and `make test`.
+# Both create the virtualenv at .venv when it is missing (Python 3.11, dependencies pinned in requirements.lock).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON_FOR_VENV ?= $(shell command -v python3.11 || command -v python3)
+CI_DATA := warehouse/ci-data
+CI_DB := warehouse/ci.duckdb
+
+.PHONY: demo test lint dbt-ci pytest clean venv
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+## Build the demo warehouse on embedded DuckDB and print where the results are.
+demo: venv
+	$(BIN)/mql demo
+
+## Everything CI checks: SQL lint, dbt build (seeds, models, data and unit tests) on a generated fixture, pytest.
+test: venv lint dbt-ci pytest
+
+lint: venv
+	$(BIN)/ruff check scripts tests
+	$(BIN)/sqlfluff lint models analyses --processes 2
+
+dbt-ci: venv
+	rm -rf $(CI_DATA) $(CI_DB)
+	MQL_DUCKDB_PATH=$(CI_DB) $(BIN)/mql generate --out $(CI_DATA) --contacts 600 --events-per-contact 30 --seed 7
+	MQL_DUCKDB_PATH=$(CI_DB) $(BIN)/mql load $(CI_DATA)
+	MQL_DUCKDB_PATH=$(CI_DB) $(BIN)/mql build
+
+pytest: venv
+	$(BIN)/pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf target logs warehouse

@@ -1,0 +1,8 @@
+{#- First capture group of the regular expression in the text; null (not empty) when nothing matches. -#}
+{% macro regexp_extract(expression, pattern, group=1) -%}
+    {{ return(adapter.dispatch('regexp_extract', 'mql_warehouse')(expression, pattern, group)) }}
+{%- endmacro %}
+
+{% macro default__regexp_extract(expression, pattern, group=1) -%}
+    nullif(regexp_extract({{ expression }}, '{{ pattern }}', {{ group }}), '')
+{%- endmacro %}

@@ -1,0 +1,209 @@
+{#- The score of every contact at every instant it can change: each scoring event, each change of its fit (a new
+    contact version) and each recycle or disqualification by sales. Scores follow the contract in the README:
+    per rule, the sum of its awarded points within the window, each halved every half-life since its event, then
+    capped; engagement is the sum over rules. Between instants scores only fall, so threshold crossings happen only
+    at these instants and their times are exact. Rows at the same instant are scored together.
+
+    Implementation: one window pass per contact (no self-join). Each capped rule gets its own column, uncapped
+    rules sharing family, half-life and window share one (`score_columns`); decay uses the rebased
+    cumulative-sum identity in `decayed_window_sum`. Each score is computed at the instant (`*_points`) and just
+    before it (`*_before`), which is what a crossing compares. -#}
+{%- set columns = score_columns(engagement_rules()) -%}
+{%- set engagement_columns = columns | selectattr('family', 'equalto', 'engagement') | list -%}
+{%- set negative_columns = columns | selectattr('family', 'equalto', 'negative') | list -%}
+{{ config(materialized='table') }}
+
+with
+
+scored_events as (
+    select * from {{ ref('int_events_scored') }}
+),
+
+fit_versions as (
+    select * from {{ ref('int_contact_fit_scored') }}
+),
+
+sales_decisions as (
+    select * from {{ ref('stg_crm__lead_stage_history') }}
+    where lead_stage in ('recycled', 'disqualified') and {{ as_of_filter('changed_at') }}
+),
+
+event_points as (
+    select
+        contact_id,
+        event_id,
+        occurred_at,
+        {%- for column in columns %}
+        sum(case when rule_id in ('{{ column.rule_ids | join("', '") }}') then awarded_points else 0 end)
+            as points_{{ column.name }},
+        {%- endfor %}
+        max(case when is_fast_track and awarded_points > 0 then 1 else 0 end) = 1 as has_fast_track_points
+    from scored_events
+    group by contact_id, event_id, occurred_at
+),
+
+first_fit as (
+    select
+        contact_id,
+        fit_points,
+        negative_fit_points
+    from fit_versions
+    where version_number = 1
+),
+
+fit_changes as (
+    select
+        contact_id,
+        contact_version_id,
+        valid_from,
+        fit_points - lag(fit_points) over (partition by contact_id order by version_number) as fit_delta,
+        negative_fit_points - lag(negative_fit_points) over (partition by contact_id order by version_number)
+            as negative_fit_delta,
+        version_number
+    from fit_versions
+),
+
+timeline as (
+    select
+        contact_id,
+        'event' as instant_kind,
+        2 as kind_order,
+        event_id as source_id,
+        occurred_at as scored_at,
+        {%- for column in columns %}
+        points_{{ column.name }},
+        {%- endfor %}
+        has_fast_track_points,
+        0.0 as fit_delta,
+        0.0 as negative_fit_delta,
+        0 as is_recycle,
+        0 as is_disqualification
+    from event_points
+    union all
+    select
+        contact_id,
+        'fit_change' as instant_kind,
+        1 as kind_order,
+        contact_version_id as source_id,
+        valid_from as scored_at,
+        {%- for column in columns %}
+        0.0 as points_{{ column.name }},
+        {%- endfor %}
+        false as has_fast_track_points,
+        fit_delta,
+        negative_fit_delta,
+        0 as is_recycle,
+        0 as is_disqualification
+    from fit_changes
+    where version_number > 1
+    union all
+    select
+        contact_id,
+        'sales_decision' as instant_kind,
+        0 as kind_order,
+        stage_change_id as source_id,
+        changed_at as scored_at,
+        {%- for column in columns %}
+        0.0 as points_{{ column.name }},
+        {%- endfor %}
+        false as has_fast_track_points,
+        0.0 as fit_delta,
+        0.0 as negative_fit_delta,
+        case when lead_stage = 'recycled' then 1 else 0 end as is_recycle,
+        case when lead_stage = 'disqualified' then 1 else 0 end as is_disqualification
+    from sales_decisions
+),
+
+timed as (
+    select
+        timeline.*,
+        {{ epoch_microseconds('timeline.scored_at') }} as time_us,
+        ({{ epoch_microseconds('timeline.scored_at') }}
+            - min({{ epoch_microseconds('timeline.scored_at') }}) over (partition by timeline.contact_id))
+            / 86400000000.0 as age_days
+    from timeline
+),
+
+window_sums as (
+    select
+        contact_id,
+        instant_kind,
+        kind_order,
+        source_id,
+        scored_at,
+        time_us,
+        has_fast_track_points,
+        {%- for column in columns %}
+        {{ capped(decayed_window_sum('points_' ~ column.name, column), column.max_points) }}
+            as score_{{ column.name }},
+        {{ capped(decayed_window_sum('points_' ~ column.name, column, before_current=true), column.max_points) }}
+            as before_{{ column.name }},
+        {%- endfor %}
+        coalesce(sum(fit_delta) over instant_and_before, 0) as fit_delta_total,
+        coalesce(sum(fit_delta) over strictly_before, 0) as fit_delta_total_before,
+        coalesce(sum(negative_fit_delta) over instant_and_before, 0) as negative_fit_delta_total,
+        coalesce(sum(is_recycle) over instant_and_before, 0) as recycle_count,
+        max(case when is_recycle = 1 then time_us end) over instant_and_before as last_recycle_us,
+        max(case when is_disqualification = 1 then time_us end) over instant_and_before as last_disqualification_us
+    from timed
+    window
+        instant_and_before as (
+            partition by contact_id order by time_us range between unbounded preceding and current row
+        ),
+        strictly_before as (
+            partition by contact_id order by time_us range between unbounded preceding and 1 preceding
+        )
+),
+
+scores as (
+    select
+        window_sums.contact_id,
+        window_sums.instant_kind,
+        window_sums.kind_order,
+        window_sums.source_id,
+        window_sums.scored_at,
+        window_sums.time_us,
+        window_sums.has_fast_track_points,
+        coalesce(first_fit.fit_points, 0) + window_sums.fit_delta_total as fit_score,
+        coalesce(first_fit.fit_points, 0) + window_sums.fit_delta_total_before as fit_score_before,
+        {% for column in engagement_columns %}window_sums.score_{{ column.name }} + {% endfor %}0.0
+            as positive_engagement_score,
+        {% for column in negative_columns %}window_sums.score_{{ column.name }} + {% endfor %}0.0
+            as negative_event_score,
+        {% for column in columns %}window_sums.before_{{ column.name }} + {% endfor %}0.0
+            as engagement_score_before,
+        coalesce(first_fit.negative_fit_points, 0) + window_sums.negative_fit_delta_total as negative_fit_score,
+        window_sums.recycle_count,
+        window_sums.last_disqualification_us is not null
+        and (
+            window_sums.last_recycle_us is null
+            or window_sums.last_disqualification_us > window_sums.last_recycle_us
+        ) as is_disqualified
+    from window_sums
+    left join first_fit
+        on window_sums.contact_id = first_fit.contact_id
+)
+
+select
+    contact_id || ':' || instant_kind || ':' || source_id as score_history_id,
+    contact_id,
+    instant_kind,
+    kind_order,
+    source_id,
+    scored_at,
+    time_us,
+    fit_score,
+    positive_engagement_score + negative_event_score as engagement_score,
+    negative_fit_score + negative_event_score as negative_score,
+    fit_score + positive_engagement_score + negative_event_score as total_score,
+    {{ fit_grade('fit_score') }} as fit_grade,
+    {{ engagement_band('positive_engagement_score + negative_event_score') }} as engagement_band,
+    fit_score_before,
+    engagement_score_before,
+    has_fast_track_points,
+    {{ meets_mql_threshold('fit_score', 'positive_engagement_score + negative_event_score') }} as meets_threshold,
+    {{ meets_mql_threshold('fit_score_before', 'engagement_score_before') }} as met_threshold_before,
+    {{ meets_fast_track('has_fast_track_points', 'fit_score') }} as is_fast_track_hit,
+    recycle_count as requalification_epoch,
+    is_disqualified
+from scores

@@ -1,0 +1,61 @@
+{#- One row per event and engagement rule it matches (`engagement_rules` seed): the points the rule gives the event
+    and the points it is awarded after the rule's daily limit (`max_per_day`: only the first N matching events of a
+    contact and UTC day score). Decay, windows and caps depend on the time the score is read, so they are applied
+    downstream (`int_contact_score_history`, `fct_lead_score_components`). Point-in-time: var as_of drops later
+    events. -#}
+{%- do engagement_rules() -%}
+{{ config(materialized='table') }}
+
+with
+
+events as (
+    select
+        event_id,
+        contact_id,
+        event_type,
+        page_category,
+        campaign_id,
+        asset_name,
+        occurred_at
+    from {{ ref('stg_marketing__events') }}
+    where {{ as_of_filter('occurred_at') }}
+),
+
+rules as (
+    select * from {{ ref('engagement_rules') }}
+),
+
+matched as (
+    select
+        events.event_id,
+        events.contact_id,
+        events.event_type,
+        events.occurred_at,
+        rules.rule_id,
+        rules.score_family,
+        rules.points,
+        rules.max_per_day,
+        coalesce(rules.is_fast_track, false) as is_fast_track,
+        row_number() over (
+            partition by events.contact_id, rules.rule_id, cast(events.occurred_at as date)
+            order by events.occurred_at, events.event_id
+        ) as daily_occurrence
+    from events
+    inner join rules
+        on events.event_type = rules.event_type and {{ rule_condition_matches('events', 'rules') }}
+)
+
+select
+    event_id || ':' || rule_id as event_rule_id,
+    event_id,
+    contact_id,
+    rule_id,
+    score_family,
+    event_type,
+    points,
+    case when max_per_day is null or daily_occurrence <= max_per_day then points else 0 end as awarded_points,
+    daily_occurrence,
+    coalesce(daily_occurrence > max_per_day, false) as is_over_daily_limit,
+    is_fast_track,
+    occurred_at
+from matched

@@ -1,0 +1,121 @@
+{#- One row per lead (canonical contact known at the scoring reference time): firmographic and title attributes,
+    current scores read at the reference time, the A1-D4 grade cell and MQL flags. No email or name: BI-safe. -#}
+
+with
+
+contacts as (
+    select * from {{ ref('stg_crm__contacts') }}
+),
+
+current_attributes as (
+    select * from {{ ref('int_contact_attributes') }}
+    where valid_to is null
+),
+
+current_fit as (
+    select * from {{ ref('int_contact_fit_scored') }}
+    where valid_to is null
+),
+
+components as (
+    select * from {{ ref('fct_lead_score_components') }}
+),
+
+mql_events as (
+    select * from {{ ref('fct_mql_events') }}
+),
+
+score_history as (
+    select * from {{ ref('int_contact_score_history') }}
+),
+
+event_scores as (
+    select
+        contact_id,
+        sum(case when rule_kind = 'event' and score_family = 'engagement' then scored_points else 0 end)
+            as positive_engagement_score,
+        sum(case when rule_kind = 'event' and score_family = 'negative' then scored_points else 0 end)
+            as negative_event_score
+    from components
+    group by contact_id
+),
+
+latest_states as (
+    select
+        score_history.contact_id,
+        score_history.requalification_epoch,
+        score_history.is_disqualified,
+        row_number() over (
+            partition by score_history.contact_id
+            order by score_history.time_us desc, score_history.kind_order desc, score_history.source_id desc
+        ) as recency_rank
+    from score_history
+),
+
+mql_summary as (
+    select
+        contact_id,
+        count(*) as mql_count,
+        min(qualified_at) as first_mql_at,
+        max(qualified_at) as latest_mql_at,
+        max(requalification_epoch) as latest_mql_epoch
+    from mql_events
+    group by contact_id
+),
+
+scored as (
+    select
+        current_attributes.contact_id,
+        coalesce(current_fit.fit_points, 0) as fit_score,
+        coalesce(event_scores.positive_engagement_score, 0) + coalesce(event_scores.negative_event_score, 0)
+            as engagement_score,
+        coalesce(current_fit.negative_fit_points, 0) + coalesce(event_scores.negative_event_score, 0)
+            as negative_score
+    from current_attributes
+    left join current_fit
+        on current_attributes.contact_version_id = current_fit.contact_version_id
+    left join event_scores
+        on current_attributes.contact_id = event_scores.contact_id
+)
+
+select
+    contacts.contact_id,
+    contacts.account_id,
+    contacts.owner_id,
+    contacts.original_campaign_id,
+    contacts.lead_source_channel,
+    current_attributes.seniority,
+    current_attributes.job_function,
+    current_attributes.industry,
+    current_attributes.company_size_band,
+    current_attributes.country_code,
+    current_attributes.region,
+    current_attributes.email_type,
+    scored.fit_score,
+    scored.engagement_score,
+    scored.negative_score,
+    scored.fit_score + scored.engagement_score as total_score,
+    {{ fit_grade('scored.fit_score') }} as fit_grade,
+    {{ engagement_band('scored.engagement_score') }} as engagement_band,
+    {{ fit_grade('scored.fit_score') }} || cast({{ engagement_band('scored.engagement_score') }} as {{ dbt.type_string() }})
+        as grade_cell,
+    {{ meets_mql_threshold('scored.fit_score', 'scored.engagement_score') }} as meets_threshold,
+    coalesce(mql_summary.mql_count, 0) as mql_count,
+    coalesce(
+        mql_summary.latest_mql_epoch = latest_states.requalification_epoch and not latest_states.is_disqualified,
+        false
+    ) as is_mql,
+    coalesce(mql_summary.mql_count, 0) > 0 as has_ever_been_mql,
+    mql_summary.first_mql_at,
+    mql_summary.latest_mql_at,
+    contacts.created_at,
+    {{ scoring_reference_time() }} as scored_at
+from contacts
+inner join current_attributes
+    on contacts.contact_id = current_attributes.contact_id
+inner join scored
+    on contacts.contact_id = scored.contact_id
+left join mql_summary
+    on contacts.contact_id = mql_summary.contact_id
+left join latest_states
+    on contacts.contact_id = latest_states.contact_id and latest_states.recency_rank = 1

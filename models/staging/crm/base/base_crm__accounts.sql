@@ -1,0 +1,73 @@
+{#- Every raw account row, typed, with the reason it is rejected or removed as a duplicate (null when kept).
+    Rules: invalid id, missing name, unparseable timestamps; then exact copies and older versions (latest
+    `updated_at` wins). An employee count or revenue that is not a number becomes null (the row is kept). -#}
+{%- set raw_columns = source_column_names('crm', 'accounts') -%}
+
+with
+
+source as (
+    select * from {{ source('crm', 'accounts') }}
+),
+
+countries as (
+    select * from {{ ref('country_map') }}
+),
+
+typed as (
+    select
+        trim(source.account_id) as account_id,
+        {{ clean_text('source.owner_id') }} as owner_id,
+        {{ clean_text('source.account_name') }} as account_name,
+        lower({{ clean_text('source.website_domain') }}) as website_domain,
+        {{ lookup_key('source.industry') }} as industry,
+        {{ dbt.safe_cast(clean_text('source.employee_count'), api.Column.translate_type('bigint')) }} as employee_count,
+        {{ dbt.safe_cast(clean_text('source.annual_revenue'), api.Column.translate_type('float')) }} as annual_revenue_usd,
+        {{ clean_text('source.country') }} as country_raw,
+        {{ parse_timestamp_utc('source.created_at') }} as created_at,
+        {{ parse_timestamp_utc('source.updated_at') }} as updated_at,
+        source._loaded_at,
+        source._source_file,
+        source._source_row,
+        {{ json_object_text(raw_columns, 'source') }} as raw_values,
+        {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
+    from source
+),
+
+validated as (
+    select
+        typed.*,
+        case
+            when not {{ is_valid_id('typed.account_id') }} then 'invalid_id'
+            when typed.account_name is null then 'missing_name'
+            when typed.created_at is null or typed.updated_at is null then 'invalid_timestamp'
+        end as rejection_reason
+    from typed
+),
+
+classified as (
+    {{ classify_duplicates('validated', ['account_id'], 'updated_at desc, _loaded_at desc', 'superseded_version') }}
+)
+
+select
+    classified.account_id,
+    classified.owner_id,
+    classified.account_name,
+    classified.website_domain,
+    classified.industry,
+    case when classified.employee_count >= 0 then classified.employee_count end as employee_count,
+    case when classified.annual_revenue_usd >= 0 then classified.annual_revenue_usd end as annual_revenue_usd,
+    countries.country_code,
+    countries.country_name,
+    countries.region,
+    classified.country_raw,
+    classified.created_at,
+    classified.updated_at,
+    classified.rejection_reason,
+    classified.duplicate_reason,
+    classified.raw_values,
+    classified._loaded_at,
+    classified._source_file,
+    classified._source_row
+from classified
+left join countries
+    on {{ lookup_key('classified.country_raw') }} = countries.raw_country

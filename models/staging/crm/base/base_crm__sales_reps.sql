@@ -1,0 +1,56 @@
+{#- Every raw sales-rep row, typed, with the reason it is rejected or removed as a duplicate (null when kept).
+    Rules: invalid id, unparseable `updated_at`; then exact copies and older versions (latest `updated_at` wins). -#}
+{%- set raw_columns = source_column_names('crm', 'sales_reps') -%}
+
+with
+
+source as (
+    select * from {{ source('crm', 'sales_reps') }}
+),
+
+typed as (
+    select
+        trim(source.owner_id) as owner_id,
+        {{ clean_text('source.full_name') }} as full_name,
+        lower({{ clean_text('source.email') }}) as email,
+        {{ clean_text('source.team') }} as team,
+        {{ clean_text('source.region') }} as region,
+        coalesce({{ parse_boolean('source.is_active') }}, true) as is_active,
+        {{ parse_timestamp_utc('source.updated_at') }} as updated_at,
+        source._loaded_at,
+        source._source_file,
+        source._source_row,
+        {{ json_object_text(raw_columns, 'source') }} as raw_values,
+        {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
+    from source
+),
+
+validated as (
+    select
+        typed.*,
+        case
+            when not {{ is_valid_id('typed.owner_id') }} then 'invalid_id'
+            when typed.updated_at is null then 'invalid_timestamp'
+        end as rejection_reason
+    from typed
+),
+
+classified as (
+    {{ classify_duplicates('validated', ['owner_id'], 'updated_at desc, _loaded_at desc', 'superseded_version') }}
+)
+
+select
+    owner_id,
+    full_name,
+    email,
+    team,
+    region,
+    is_active,
+    updated_at,
+    rejection_reason,
+    duplicate_reason,
+    raw_values,
+    _loaded_at,
+    _source_file,
+    _source_row
+from classified

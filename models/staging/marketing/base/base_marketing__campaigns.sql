@@ -1,0 +1,64 @@
+{#- Every raw campaign row, typed and mapped (`channel_map`), with the reason it is rejected or removed as a
+    duplicate (null when kept). Rules: invalid id, missing name, unparseable `updated_at`; then exact copies and
+    older versions (latest `updated_at` wins). An unlisted channel spelling becomes `other`. -#}
+{%- set raw_columns = source_column_names('marketing', 'campaigns') -%}
+
+with
+
+source as (
+    select * from {{ source('marketing', 'campaigns') }}
+),
+
+channels as (
+    select * from {{ ref('channel_map') }}
+),
+
+typed as (
+    select
+        trim(source.campaign_id) as campaign_id,
+        {{ clean_text('source.campaign_name') }} as campaign_name,
+        coalesce(channels.channel, 'other') as channel,
+        {{ clean_text('source.channel') }} as channel_raw,
+        {{ parse_date('source.start_date') }} as start_date,
+        {{ parse_date('source.end_date') }} as end_date,
+        {{ parse_timestamp_utc('source.updated_at') }} as updated_at,
+        source._loaded_at,
+        source._source_file,
+        source._source_row,
+        {{ json_object_text(raw_columns, 'source') }} as raw_values,
+        {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
+    from source
+    left join channels
+        on {{ lookup_key('source.channel') }} = channels.raw_channel
+),
+
+validated as (
+    select
+        typed.*,
+        case
+            when not {{ is_valid_id('typed.campaign_id') }} then 'invalid_id'
+            when typed.campaign_name is null then 'missing_name'
+            when typed.updated_at is null then 'invalid_timestamp'
+        end as rejection_reason
+    from typed
+),
+
+classified as (
+    {{ classify_duplicates('validated', ['campaign_id'], 'updated_at desc, _loaded_at desc', 'superseded_version') }}
+)
+
+select
+    campaign_id,
+    campaign_name,
+    channel,
+    channel_raw,
+    start_date,
+    end_date,
+    updated_at,
+    rejection_reason,
+    duplicate_reason,
+    raw_values,
+    _loaded_at,
+    _source_file,
+    _source_row
+from classified

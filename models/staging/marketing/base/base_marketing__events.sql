@@ -1,0 +1,92 @@
+{#- Every raw behavioural event, typed and mapped (`event_type_map`, `page_categories`), with the reason it is
+    rejected or removed as a duplicate (null when kept). Rules, in order: invalid event id, unknown contact (no
+    usable contact with that id), unknown event type, unparseable timestamp, timestamp later than the load plus
+    `future_tolerance_hours`; then exact copies and conflicting rows with the same event id (last loaded wins).
+    Events of a merged duplicate contact are moved to the surviving contact. Materialised as a table because the
+    staged events and the quarantine both read it. -#}
+{{ config(materialized='table') }}
+{%- set raw_columns = source_column_names('marketing', 'events') -%}
+
+with
+
+source as (
+    select * from {{ source('marketing', 'events') }}
+),
+
+contact_map as (
+    select * from {{ ref('stg_crm__contact_map') }}
+),
+
+event_types as (
+    select * from {{ ref('event_type_map') }}
+),
+
+page_categories as (
+    select * from {{ ref('page_categories') }}
+),
+
+typed as (
+    select
+        trim(source.event_id) as event_id,
+        contact_map.canonical_contact_id as contact_id,
+        {{ clean_text('source.campaign_id') }} as campaign_id,
+        event_types.event_type,
+        {{ clean_text('source.url') }} as url,
+        lower(
+            coalesce({{ regexp_extract('source.url', '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)?/([^/?#]+)') }}, '/')
+        ) as path_segment,
+        {{ clean_text('source.asset_name') }} as asset_name,
+        {{ dbt.safe_cast(clean_text('source.duration_seconds'), api.Column.translate_type('bigint')) }}
+            as duration_seconds,
+        {{ parse_timestamp_utc('source.occurred_at') }} as occurred_at,
+        source._loaded_at,
+        source._source_file,
+        source._source_row,
+        {{ json_object_text(raw_columns, 'source') }} as raw_values,
+        {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
+    from source
+    left join contact_map
+        on trim(source.contact_id) = contact_map.contact_id
+    left join event_types
+        on {{ lookup_key('source.event_type') }} = event_types.raw_event_type
+),
+
+validated as (
+    select
+        typed.*,
+        case
+            when not {{ is_valid_id('typed.event_id') }} then 'invalid_id'
+            when typed.contact_id is null then 'unknown_contact'
+            when typed.event_type is null then 'unknown_event_type'
+            when typed.occurred_at is null then 'invalid_timestamp'
+            when typed.occurred_at > typed._loaded_at + interval '{{ var("future_tolerance_hours") }} hours'
+                then 'future_timestamp'
+        end as rejection_reason
+    from typed
+),
+
+classified as (
+    {{ classify_duplicates('validated', ['event_id'], '_loaded_at desc', 'duplicate_id') }}
+)
+
+select
+    classified.event_id,
+    classified.contact_id,
+    classified.campaign_id,
+    classified.event_type,
+    case
+        when classified.url is not null then coalesce(page_categories.page_category, 'other')
+    end as page_category,
+    classified.url,
+    classified.asset_name,
+    case when classified.duration_seconds >= 0 then classified.duration_seconds end as duration_seconds,
+    classified.occurred_at,
+    classified.rejection_reason,
+    classified.duplicate_reason,
+    classified.raw_values,
+    classified._loaded_at,
+    classified._source_file,
+    classified._source_row
+from classified
+left join page_categories
+    on classified.path_segment = page_categories.path_segment

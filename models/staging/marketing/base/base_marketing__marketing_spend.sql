@@ -1,0 +1,65 @@
+{#- Every raw daily spend row, typed and mapped (`channel_map`), with the reason it is rejected or removed as a
+    duplicate (null when kept). Rules: unparseable date, unparseable amount, negative amount, a currency other than
+    USD; then exact copies and conflicting rows for the same day, channel and campaign (last loaded wins). -#}
+{%- set raw_columns = source_column_names('marketing', 'marketing_spend') -%}
+
+with
+
+source as (
+    select * from {{ source('marketing', 'marketing_spend') }}
+),
+
+channels as (
+    select * from {{ ref('channel_map') }}
+),
+
+typed as (
+    select
+        {{ parse_date('source.spend_date') }} as spend_date,
+        coalesce(channels.channel, 'other') as channel,
+        {{ clean_text('source.campaign_id') }} as campaign_id,
+        {{ dbt.safe_cast(clean_text('source.amount'), api.Column.translate_type('float')) }} as amount_usd,
+        upper(coalesce({{ clean_text('source.currency') }}, 'USD')) as currency,
+        source._loaded_at,
+        source._source_file,
+        source._source_row,
+        {{ json_object_text(raw_columns, 'source') }} as raw_values,
+        {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
+    from source
+    left join channels
+        on {{ lookup_key('source.channel') }} = channels.raw_channel
+),
+
+validated as (
+    select
+        typed.*,
+        {{ dbt.hash(dbt.concat([
+            "cast(typed.spend_date as " ~ dbt.type_string() ~ ")", "'|'", "typed.channel", "'|'",
+            "coalesce(typed.campaign_id, '')",
+        ])) }} as spend_id,
+        case
+            when typed.spend_date is null then 'invalid_date'
+            when typed.amount_usd is null then 'invalid_amount'
+            when typed.amount_usd < 0 then 'negative_amount'
+            when typed.currency <> 'USD' then 'unsupported_currency'
+        end as rejection_reason
+    from typed
+),
+
+classified as (
+    {{ classify_duplicates('validated', ['spend_id'], '_loaded_at desc', 'duplicate_key') }}
+)
+
+select
+    spend_id,
+    spend_date,
+    channel,
+    campaign_id,
+    amount_usd,
+    rejection_reason,
+    duplicate_reason,
+    raw_values,
+    _loaded_at,
+    _source_file,
+    _source_row
+from classified

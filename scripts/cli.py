@@ -1,0 +1,183 @@
+"""`mql`: the command line over the warehouse: generate or load data, build and test with dbt, show results."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from scripts import paths
+from scripts.dbt_runner import DbtError, run_dbt
+from scripts.load import LoadError, load_directory
+from scripts.summary import layer_counts, quarantine_by_reason
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()
+error_console = Console(stderr=True)
+
+DEMO_CONTACTS = 2000
+DEMO_EVENTS_PER_CONTACT = 40.0
+DEMO_SEED = 42
+
+
+def _fail(message: str, code: int = 1) -> None:
+    error_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder to write the raw files into.")],
+    contacts: Annotated[int, typer.Option(min=1, help="Number of contacts (leads).")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same bytes.")] = 42,
+    events_per_contact: Annotated[float, typer.Option(min=0.0, help="Average events per contact.")] = 100.0,
+    file_format: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    messy_rate_scale: Annotated[float, typer.Option(min=0.0, help="Multiply every messy-row rate (0 = clean).")] = 1.0,
+    end_date: Annotated[str, typer.Option(help="Last day of generated history (YYYY-MM-DD).")] = "2026-06-30",
+) -> None:
+    """Generate a realistic synthetic CRM + marketing data set (deterministic for a seed)."""
+    from scripts.generate import MessyConfig, generate_dataset
+
+    if file_format not in ("parquet", "csv"):
+        _fail(f"--format must be parquet or csv, not {file_format!r}")
+    fmt: Literal["parquet", "csv"] = "parquet" if file_format == "parquet" else "csv"
+    started = time.perf_counter()
+    manifest = generate_dataset(
+        out, contacts=contacts, seed=seed, events_per_contact=events_per_contact, fmt=fmt,
+        end_date=date.fromisoformat(end_date), messy=MessyConfig().scaled(messy_rate_scale),
+    )
+    elapsed = time.perf_counter() - started
+    rows = manifest.get("rows", {})
+    console.print(f"wrote {sum(rows.values()):,} rows in {len(rows)} files to {out} in {elapsed:.1f} s")
+
+
+@app.command()
+def load(
+    data_dir: Annotated[Path, typer.Argument(help="Folder of raw files named after contract tables.")],
+    append: Annotated[bool, typer.Option(help="Add rows to the raw tables instead of replacing them.")] = False,
+) -> None:
+    """Load raw files into the warehouse's raw schema (validated against the contract; one transaction)."""
+    database = paths.duckdb_path()
+    try:
+        report = load_directory(data_dir, database, paths.raw_schema(), mode="append" if append else "replace")
+    except LoadError as error:
+        _fail(str(error))
+        return
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    console.print(f"loaded {sum(report.rows.values()):,} raw rows into {database} (schema {paths.raw_schema()})")
+
+
+def _dbt(args: list[str]) -> None:
+    try:
+        run_dbt(args)
+    except DbtError as error:
+        _fail(str(error))
+
+
+@app.command()
+def build(
+    select: Annotated[str | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
+    full_refresh: Annotated[bool, typer.Option(help="Rebuild incremental models from scratch.")] = False,
+) -> None:
+    """Build the warehouse: `dbt build` (seeds, models, snapshots, data and unit tests)."""
+    args = ["build"]
+    if select:
+        args += ["--select", select]
+    if full_refresh:
+        args.append("--full-refresh")
+    _dbt(args)
+
+
+@app.command()
+def test(
+    select: Annotated[str | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
+) -> None:
+    """Run the dbt data tests and unit tests on the built warehouse."""
+    _dbt(["test", *(["--select", select] if select else [])])
+
+
+def print_summary(database: Path) -> None:
+    """Rows per layer, quarantined rows by reason, and how to query the result."""
+    counts = Table(title="Rows per layer", show_lines=False)
+    for column in ("schema", "relation", "rows"):
+        counts.add_column(column, justify="right" if column == "rows" else "left")
+    for item in layer_counts(database, paths.raw_schema()):
+        counts.add_row(item.schema, item.relation, f"{item.rows:,}")
+    console.print(counts)
+    quarantine = Table(title="Rows removed by staging (quarantine)")
+    for column in ("table", "kind", "reason", "rows"):
+        quarantine.add_column(column, justify="right" if column == "rows" else "left")
+    for table_name, kind, reason, rows in quarantine_by_reason(database):
+        quarantine.add_row(table_name, kind, reason, f"{rows:,}")
+    console.print(quarantine)
+    console.print(f"\nDuckDB warehouse: [bold]{database}[/]")
+    console.print("Example query:\n  .venv/bin/mql query \"select reason_code, count(*) from "
+                  "staging.stg_quarantine__rows group by 1 order by 2 desc\"", highlight=False)
+
+
+@app.command()
+def demo(
+    contacts: Annotated[int, typer.Option(min=1, help="Number of demo contacts.")] = DEMO_CONTACTS,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = DEMO_SEED,
+) -> None:
+    """Generate a small data set, load it, build the warehouse and print a summary."""
+    from scripts.generate import generate_dataset
+
+    data_dir = paths.WAREHOUSE_DIR / "demo-data"
+    database = paths.duckdb_path()
+    started = time.perf_counter()
+    console.rule("1/3 generate")
+    generate_dataset(data_dir, contacts=contacts, seed=seed, events_per_contact=DEMO_EVENTS_PER_CONTACT)
+    console.rule("2/3 load")
+    try:
+        report = load_directory(data_dir, database, paths.raw_schema())
+    except LoadError as error:
+        _fail(str(error))
+        return
+    console.print(f"loaded {sum(report.rows.values()):,} raw rows")
+    console.rule("3/3 dbt build")
+    _dbt(["build"])
+    print_summary(database)
+    console.print(f"done in {time.perf_counter() - started:.0f} s")
+
+
+@app.command()
+def summary() -> None:
+    """Print the summary of the built warehouse."""
+    print_summary(paths.duckdb_path())
+
+
+@app.command()
+def query(sql: Annotated[str, typer.Argument(help="SQL to run read-only against the DuckDB warehouse.")]) -> None:
+    """Run a read-only SQL query against the warehouse and print the result."""
+    import duckdb
+
+    with duckdb.connect(str(paths.duckdb_path()), read_only=True) as connection:
+        try:
+            relation = connection.sql(sql)
+        except duckdb.Error as error:
+            _fail(str(error))
+            return
+        if relation is None:
+            return
+        table = Table()
+        for name in relation.columns:
+            table.add_column(name)
+        for row in relation.fetchall():
+            table.add_row(*("" if value is None else str(value) for value in row))
+        console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""`mql load DIR`: land raw export files in the warehouse's raw schema, checked against the raw data contract.
+
+A file is named after its contract table (`contacts.parquet`, `events.csv`; `events__2026-06.parquet` adds a part
+to a table). Names starting with `_` or `.` are metadata and skipped. Every contract column lands as text, so a
+malformed value reaches staging (which types or quarantines it) instead of failing the load; the loader adds
+`_loaded_at`, `_source_file` and `_source_row`. Validation happens before anything is written, and the load itself
+is one transaction: a failure leaves the raw schema as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+from scripts.contract import ContractTable, load_contract
+
+SUPPORTED_SUFFIXES = (".parquet", ".csv")
+LoadMode = Literal["replace", "append"]
+
+
+class LoadError(Exception):
+    """A file cannot be loaded; the message names the file (and column) at fault."""
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    """One file to load into one contract table, with the contract columns it lacks (optional ones only)."""
+
+    path: Path
+    table: ContractTable
+    missing_optional: tuple[str, ...]
+    extra_columns: tuple[str, ...]
+
+
+@dataclass
+class LoadReport:
+    """What a load did: rows per table, files per table, and warnings worth printing."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    files: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    loaded_at: datetime | None = None
+
+
+def table_for_file(path: Path, tables: dict[str, ContractTable]) -> ContractTable:
+    """The contract table a file belongs to, from its name; raises LoadError for an unknown name or format."""
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise LoadError(f"{path.name}: unsupported file type '{path.suffix}' (expected .parquet or .csv)")
+    stem = path.name[: -len(path.suffix)]
+    name = re.split(r"__", stem, maxsplit=1)[0].lower()
+    if name not in tables:
+        raise LoadError(f"{path.name}: unknown file: '{name}' is not a table of the raw data contract "
+                        f"(expected one of: {', '.join(sorted(tables))})")
+    return tables[name]
+
+
+def _reader_sql(path: Path) -> str:
+    literal = str(path).replace("'", "''")
+    if path.suffix.lower() == ".parquet":
+        return f"read_parquet('{literal}', file_row_number = true)"
+    return (f"(select *, row_number() over () - 1 as file_row_number from read_csv('{literal}', "
+            f"all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', parallel = false))")
+
+
+def _file_columns(connection: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    try:
+        described = connection.execute(f"describe select * from {_reader_sql(path)}").fetchall()
+    except duckdb.Error as error:
+        raise LoadError(f"{path.name}: unreadable file: {str(error).splitlines()[0]}") from error
+    return [row[0] for row in described if row[0] != "file_row_number"]
+
+
+def plan_load(data_dir: Path, tables: dict[str, ContractTable] | None = None) -> list[PlannedFile]:
+    """Check every file in `data_dir` against the contract without writing anything."""
+    tables = tables or load_contract()
+    if not data_dir.is_dir():
+        raise LoadError(f"{data_dir}: not a directory")
+    candidates = sorted(p for p in data_dir.iterdir() if p.is_file() and not p.name.startswith(("_", ".")))
+    if not candidates:
+        raise LoadError(f"{data_dir}: no files to load (expected e.g. contacts.parquet, events.csv)")
+    planned: list[PlannedFile] = []
+    with duckdb.connect() as connection:
+        for path in candidates:
+            table = table_for_file(path, tables)
+            present = _file_columns(connection, path)
+            lowered = {name.lower(): name for name in present}
+            missing_required = [c for c in table.required_columns if c not in lowered]
+            if missing_required:
+                raise LoadError(f"{path.name}: missing required column '{missing_required[0]}' of table "
+                                f"'{table.name}' (required: {', '.join(table.required_columns)})")
+            missing_optional = tuple(c for c in table.column_names if c not in lowered)
+            extra = tuple(name for name in present if name.lower() not in set(table.column_names))
+            planned.append(PlannedFile(path, table, missing_optional, extra))
+    return planned
+
+
+def _select_sql(item: PlannedFile, loaded_at: datetime) -> str:
+    present = {c for c in item.table.column_names if c not in item.missing_optional}
+    columns = [
+        f'cast("{c}" as varchar) as "{c}"' if c in present else f'cast(null as varchar) as "{c}"'
+        for c in item.table.column_names
+    ]
+    file_name = item.path.name.replace("'", "''")
+    return (
+        f"select {', '.join(columns)}, timestamp '{loaded_at.isoformat(sep=' ')}' as _loaded_at, "
+        f"'{file_name}' as _source_file, cast(file_row_number as bigint) as _source_row "
+        f"from {_reader_sql(item.path)}"
+    )
+
+
+def _create_table_sql(schema: str, table: ContractTable) -> str:
+    columns = ", ".join(f'"{c}" varchar' for c in table.column_names)
+    return (f'create or replace table "{schema}"."{table.name}" ({columns}, _loaded_at timestamp, '
+            f"_source_file varchar, _source_row bigint)")
+
+
+def load_directory(data_dir: Path, database: Path, schema: str = "raw", mode: LoadMode = "replace",
+                   loaded_at: datetime | None = None) -> LoadReport:
+    """Load every file of `data_dir` into `schema` of the DuckDB `database`, in one transaction.
+
+    `replace` recreates every contract table (tables without a file become empty, with a warning); `append`
+    adds the files' rows to the existing tables (creating missing ones).
+    """
+    tables = load_contract()
+    planned = plan_load(data_dir, tables)
+    stamp = (loaded_at or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
+    report = LoadReport(loaded_at=stamp)
+    for item in planned:
+        if item.extra_columns:
+            report.warnings.append(f"{item.path.name}: ignored columns not in the contract: {', '.join(item.extra_columns)}")
+        optional_missing = [c for c in item.missing_optional]
+        if optional_missing:
+            report.warnings.append(f"{item.path.name}: optional columns absent, loaded as null: {', '.join(optional_missing)}")
+    database.parent.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(str(database))
+    try:
+        connection.execute("begin transaction")
+        connection.execute(f'create schema if not exists "{schema}"')
+        existing = {row[0] for row in connection.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()}
+        for table in tables.values():
+            if mode == "replace" or table.name not in existing:
+                connection.execute(_create_table_sql(schema, table))
+        for item in planned:
+            try:
+                connection.execute(f'insert into "{schema}"."{item.table.name}" {_select_sql(item, stamp)}')
+            except duckdb.Error as error:
+                raise LoadError(f"{item.path.name}: could not be loaded: {str(error).splitlines()[0]}") from error
+            report.files.setdefault(item.table.name, []).append(item.path.name)
+        for table in tables.values():
+            count = connection.execute(f'select count(*) from "{schema}"."{table.name}"').fetchone()
+            report.rows[table.name] = int(count[0]) if count else 0
+            if mode == "replace" and table.name not in report.files:
+                report.warnings.append(f"no file for table '{table.name}': it is empty")
+        connection.execute("commit")
+    except BaseException:
+        connection.execute("rollback")
+        raise
+    finally:
+        connection.close()
+    return report

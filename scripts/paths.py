@@ -1,0 +1,34 @@
+"""Where things live: the project root and the files and folders the CLI reads and writes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
+"""The dbt project root (holds dbt_project.yml and profiles.yml)."""
+
+WAREHOUSE_DIR: Path = PROJECT_ROOT / "warehouse"
+"""Git-ignored folder for DuckDB files, generated data and reports."""
+
+
+def duckdb_path() -> Path:
+    """The DuckDB database dbt builds into: `$MQL_DUCKDB_PATH`, else `warehouse/mql.duckdb`.
+
+    A relative path is taken from the project root, as dbt (run with the project root as working directory) does.
+    """
+    raw = os.environ.get("MQL_DUCKDB_PATH", "warehouse/mql.duckdb")
+    path = Path(raw)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def raw_schema() -> str:
+    """Schema the loader lands raw files into (`$MQL_RAW_SCHEMA`, default `raw`); dbt reads the same variable."""
+    return os.environ.get("MQL_RAW_SCHEMA", "raw")
+
+
+SOURCE_YAML_FILES: tuple[Path, ...] = (
+    PROJECT_ROOT / "models" / "staging" / "crm" / "_crm__sources.yml",
+    PROJECT_ROOT / "models" / "staging" / "marketing" / "_marketing__sources.yml",
+)
+"""The raw data contract: the sources YAML files the loader validates files against."""

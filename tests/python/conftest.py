@@ -1,0 +1,35 @@
+"""Shared pytest fixtures: a small generated data set and a DuckDB warehouse built from it with dbt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scripts.dbt_runner import run_dbt
+from scripts.generate import generate_dataset
+from scripts.load import load_directory
+from tests.python.helpers import use_database
+
+FIXTURE_CONTACTS = 400
+FIXTURE_EVENTS_PER_CONTACT = 25.0
+FIXTURE_SEED = 11
+
+
+@pytest.fixture(scope="session")
+def generated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small messy data set (default messy rates), generated once per test session."""
+    out = tmp_path_factory.mktemp("generated")
+    generate_dataset(out, contacts=FIXTURE_CONTACTS, seed=FIXTURE_SEED,
+                     events_per_contact=FIXTURE_EVENTS_PER_CONTACT, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(generated_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated data set loaded and built with `dbt build` into a session-wide DuckDB file."""
+    database = tmp_path_factory.mktemp("warehouse") / "built.duckdb"
+    with use_database(database):
+        load_directory(generated_dir, database)
+        run_dbt(["build"], quiet=True)
+    return database
