@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
@@ -38,19 +39,34 @@ def _failures(result: dbtRunnerResult) -> list[NodeFailure]:
     return failures
 
 
-def run_dbt(args: Sequence[str], *, dbt_vars: dict[str, object] | None = None, quiet: bool = False) -> dbtRunnerResult:
-    """Invoke `dbt <args>` on this project; raise DbtError (naming the failing nodes) unless it succeeds."""
-    command = [*args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
+def _release_duckdb() -> None:
+    """Close the DuckDB handle dbt-duckdb keeps open in this process after a run, so that the CLI (or another
+    process) can open the database file afterwards; DuckDB allows one writer per file."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter
+        return
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+        DuckDBConnectionManager._ENV = None
+
+
+def run_dbt(args: Sequence[str], *, dbt_vars: dict[str, object] | None = None, quiet: bool = False,
+            project_dir: Path = PROJECT_ROOT) -> dbtRunnerResult:
+    """Invoke `dbt <args>` on the project; raise DbtError (naming the failing nodes) unless it succeeds."""
+    command = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
     if quiet:
         command = ["--quiet", *command]
     previous = os.getcwd()
-    os.chdir(PROJECT_ROOT)  # relative DuckDB paths in profiles.yml resolve from the project root
+    os.chdir(project_dir)  # relative DuckDB paths in profiles.yml resolve from the project root
     try:
         result = dbtRunner().invoke(command)
     finally:
         os.chdir(previous)
+        _release_duckdb()
     if not result.success:
         failures = _failures(result)
         lines = [f"dbt {' '.join(args)} failed"]

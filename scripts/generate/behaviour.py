@@ -45,7 +45,7 @@ VOLUME_MIX: dict[str, tuple[float, float]] = {
     "ad_click": (0.018, 0.0),
     "chat_started": (0.006, 0.3),
     "form_submit": (0.012, 0.3),
-    "content_download": (0.004, 0.7),
+    "content_download": (0.003, 0.7),
     "webinar_registered": (0.006, 0.6),
 }
 
@@ -211,13 +211,18 @@ class Events:
 _FIELDS = ("contact", "t", "typ", "path", "query", "campaign", "asset", "duration", "seg")
 
 
+_DTYPES = {"contact": np.int32, "t": np.int64, "typ": np.int8, "path": np.int16, "query": np.int16,
+           "campaign": np.int16, "asset": np.int16, "duration": np.int32, "seg": np.int8}
+
+
 def _block(contact: IntArray, t: IntArray, typ: int, **cols: IntArray) -> Events:
+    """A block of events of one canonical type; unspecified columns are -1 (query 0 = no query string)."""
     n = len(contact)
-    none = np.full(n, -1, dtype=np.int64)
-    return Events(contact=contact.astype(np.int64), t=np.asarray(t, dtype=np.int64),
-                  typ=np.full(n, typ, dtype=np.int64), path=cols.get("path", none), query=cols.get("query", none * 0),
-                  campaign=cols.get("campaign", none), asset=cols.get("asset", none),
-                  duration=cols.get("duration", none), seg=cols.get("seg", none))
+    values: dict[str, np.ndarray] = {"contact": contact, "t": t, "typ": np.full(n, typ)}
+    for k in ("path", "campaign", "asset", "duration", "seg"):
+        values[k] = cols.get(k, np.full(n, -1))
+    values["query"] = cols.get("query", np.zeros(n))
+    return Events(**{k: np.asarray(v).astype(_DTYPES[k], copy=False) for k, v in values.items()})
 
 
 def _concat(blocks: list[Events]) -> Events:
@@ -259,7 +264,7 @@ def generate_events(ctx: ChunkContext, rng: np.random.Generator) -> Events:
     _trials_and_hand_raisers(ctx, rng, blocks)
     ev = _concat(blocks)
     ev = ev.take(ev.t <= ctx.end)
-    key = ev.contact * (1 << 40) + (ev.t - int(ctx.created.min() if ctx.n else 0))
+    key = ev.contact.astype(np.int64) * (1 << 40) + (ev.t - int(ctx.created.min() if ctx.n else 0))
     return ev.take(np.argsort(key, kind="stable"))
 
 

@@ -23,7 +23,7 @@ from .sampling import IntArray, categorical, lognormal, sigmoid, spelling_table
 
 MAX_ROUNDS = 3
 RECYCLE_COOLDOWN = 14 * DAY
-ACCEPT_OFFSET = 1.7
+ACCEPT_OFFSET = 3.0
 SKIP_MQL_ROW = 0.05
 
 
@@ -70,7 +70,7 @@ def run_crm(contacts: Contacts, agg: Aggregates, acc: Accounts, reps: Reps, wind
     order = np.argsort(cand, axis=1, kind="stable")
     cand = np.take_along_axis(cand, order, axis=1)
     is_hr = np.take_along_axis(is_hr, order, axis=1)
-    persistent = rng.normal(0.0, 0.6, n)
+    persistent = rng.normal(0.0, 0.8, n)
     hopeless = contacts.email_kind >= V.EMAIL_COMPETITOR  # competitors and students are never accepted
 
     open_ = contacts.active.copy()
@@ -106,7 +106,7 @@ def run_crm(contacts: Contacts, agg: Aggregates, acc: Accounts, reps: Reps, wind
                        reason=_reasons(rng, stage, contacts.email_kind[idx[mask]]))
         accepted_at[idx[accept]] = td[accept]
         a = idx[accept]
-        qualifies = rng.random(len(a)) < sigmoid(0.8 * z[a] + 0.5 * fit[a] + 0.3)
+        qualifies = rng.random(len(a)) < sigmoid(0.8 * z[a] + 0.4 * fit[a] - 0.9)
         t_sql = td[accept] + lognormal(rng, 4 * DAY, 0.8, len(a)).astype(np.int64)
         ok = qualifies & (t_sql <= end)
         stages.add(contact=a[ok], stage=np.full(int(ok.sum()), V.STAGE_SQL), t=t_sql[ok], reason=np.full(int(ok.sum()), -1))
@@ -173,7 +173,7 @@ def _opportunities(contacts: Contacts, acc: Accounts, reps: Reps, accepted_at: I
     z, fit = contacts.z, contacts.fit
     c = np.flatnonzero(accepted_at < NEVER)
     sql = sql_at[c] < NEVER
-    p = np.where(sql, sigmoid(1.0 + 0.6 * z[c]), sigmoid(-2.2 + 0.6 * z[c]))
+    p = np.where(sql, sigmoid(0.2 + 0.6 * z[c]), sigmoid(-2.5 + 0.6 * z[c]))
     base = np.where(sql, sql_at[c], accepted_at[c])
     created = base + lognormal(rng, DAY, 1.0, len(c)).astype(np.int64)
     keep = (rng.random(len(c)) < p) & (created <= end)
@@ -187,7 +187,7 @@ def _opportunities(contacts: Contacts, acc: Accounts, reps: Reps, accepted_at: I
     cents = (np.maximum(np.round(amount / 100) * 100, 1000) * 100).astype(np.int64)
     close = created + lognormal(rng, 45 * DAY, 0.6, m).astype(np.int64)
     closed = close <= end
-    won = closed & (rng.random(m) < sigmoid(-0.6 + 0.8 * z[c] + 0.3 * fit[c]))
+    won = closed & (rng.random(m) < sigmoid(-2.7 + 0.8 * z[c] + 0.3 * fit[c]))
     progress = np.clip((end - created) / np.maximum(close - created, 1), 0, 0.999)
     open_stage = np.floor(progress * len(V.OPP_OPEN_STAGES)).astype(np.int64)
     stage_vocab = [*V.OPP_OPEN_STAGES, V.OPP_WON, V.OPP_LOST]

@@ -113,7 +113,7 @@ def join(*parts: pa.Array | str) -> pa.Array:
 
 
 def replace_at(column: pa.Array, positions: NDArray[np.integer], values: pa.Array) -> pa.Array:
-    """``column`` with the rows at ``positions`` (sorted, distinct) replaced by ``values`` (same order)."""
+    """``column`` with the rows at ``positions`` (distinct, any order) replaced by ``values`` (same order)."""
     if len(positions) == 0:
         return column
     mask = np.zeros(len(column), dtype=bool)

@@ -114,6 +114,33 @@ class Defect:
     maker: Maker
 
 
+def apply_defects(table: str, cols: Columns, rng: np.random.Generator, picks: dict[str, IntArray],
+                  defects: Sequence[Defect], ledger: Ledger, where: IntArray | None = None) -> Columns:
+    """Replace the picked rows' values. Makers receive the picked row numbers; ``where`` maps a row number to its
+    position in ``cols`` when the columns were already reordered (identity when None)."""
+    out = dict(cols)
+    by_column: dict[str, list[tuple[IntArray, pa.Array]]] = {}
+    for d in defects:
+        pos = picks.get(d.kind, np.zeros(0, dtype=np.int64))
+        if len(pos):
+            by_column.setdefault(d.column, []).append((pos if where is None else where[pos], d.maker(rng, pos)))
+        ledger.add(d.kind, table, len(pos))
+    for column, parts in by_column.items():  # one replacement pass per column
+        positions = np.concatenate([p for p, _ in parts])
+        values = pa.concat_arrays([v.cast(pa.string()) for _, v in parts])
+        out[column] = fmt.replace_at(out[column], positions, values)
+    return out
+
+
+def plan(rng: np.random.Generator, n: int, counts: Sequence[tuple[str, int]],
+         protected: BoolArray | None = None) -> tuple[dict[str, IntArray], IntArray]:
+    """Pick the rows of each kind among unprotected rows, and the final row order with exact copies inserted."""
+    candidates = np.flatnonzero(~protected) if protected is not None else np.arange(n, dtype=np.int64)
+    picks = pick_disjoint(rng, candidates, counts)
+    sources = picks.get("exact_duplicate", np.zeros(0, dtype=np.int64))
+    return picks, insert_copies(rng, n, rng.permutation(sources))
+
+
 def inject(table: str, cols: Columns, rng: np.random.Generator, counts: Sequence[tuple[str, int]],
            defects: Sequence[Defect], ledger: Ledger, protected: BoolArray | None = None) -> Columns:
     """Apply ``defects`` and exact duplicates (``counts`` gives how many of each kind) to a table.
@@ -122,19 +149,10 @@ def inject(table: str, cols: Columns, rng: np.random.Generator, counts: Sequence
     duplicates (``mixed_timezone``) are only counted.
     """
     n = len(next(iter(cols.values())))
-    candidates = np.flatnonzero(~protected) if protected is not None else np.arange(n, dtype=np.int64)
-    picks = pick_disjoint(rng, candidates, counts)
-    out = dict(cols)
-    for d in defects:
-        pos = picks.get(d.kind, np.zeros(0, dtype=np.int64))
-        if len(pos):
-            out[d.column] = fmt.replace_at(out[d.column], pos, d.maker(rng, pos))
-        ledger.add(d.kind, table, len(pos))
-    sources = picks.get("exact_duplicate", np.zeros(0, dtype=np.int64))
-    ledger.add("exact_duplicate", table, len(sources))
-    if len(sources):
-        out = apply_copies(out, insert_copies(rng, n, rng.permutation(sources)))
-    return out
+    picks, order = plan(rng, n, counts, protected)
+    out = apply_defects(table, cols, rng, picks, defects, ledger)
+    ledger.add("exact_duplicate", table, len(order) - n)
+    return apply_copies(out, order) if len(order) > n else out
 
 
 def simple_table(table: str, cols: Columns, rng: np.random.Generator, rates: dict[str, float], ledger: Ledger,

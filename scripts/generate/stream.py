@@ -11,7 +11,7 @@ from . import fmt
 from . import vocab as V
 from .behaviour import Events, EventVocab
 from .config import DAY, Window
-from .messy import Columns, Defect, Diffuser, Ledger, bad_ids, from_vocab, inject
+from .messy import Columns, Defect, Diffuser, Ledger, apply_defects, bad_ids, from_vocab, plan
 from .people import Contacts
 from .sampling import IntArray, group_rank
 
@@ -57,13 +57,11 @@ def contact_numbers(ev: Events, lo: int, dups: DupTracker) -> IntArray:
     return number
 
 
-def event_columns(ev: Events, number: IntArray, first_id: int, width: int, vocab: EventVocab,
-                  rng: np.random.Generator) -> Columns:
-    """Raw string columns of (time-ordered) events."""
-    n = len(ev)
-    spelling = vocab.spell_off[ev.typ] + np.floor(rng.random(n) * vocab.spell_size[ev.typ]).astype(np.int64)
+def event_columns(ev: Events, number: IntArray, event_number: IntArray, spelling: IntArray, width: int,
+                  vocab: EventVocab) -> Columns:
+    """Raw string columns of events (one row per element, in the given order)."""
     return {
-        "event_id": fmt.ids("E", first_id + np.arange(n), EVENT_ID_WIDTH),
+        "event_id": fmt.ids("E", event_number, EVENT_ID_WIDTH),
         "contact_id": fmt.ids("C", number, width),
         "event_type": fmt.take(vocab.spellings, spelling),
         "occurred_at": fmt.timestamps(ev.t),
@@ -103,10 +101,20 @@ def event_defects(t: IntArray, window: Window, width: int) -> list[Defect]:
 
 def event_chunk_table(ev: Events, lo: int, people: Contacts, dups: DupTracker, first_id: int, vocab: EventVocab,
                       window: Window, diffuser: Diffuser, ledger: Ledger, rng: np.random.Generator) -> Columns:
-    """The chunk's events as raw columns, in time order, with this chunk's share of the event defects."""
+    """The chunk's events as raw columns, in time order, with this chunk's share of the event defects.
+
+    Rows to damage and exact copies are planned on row numbers first, so strings are built once, already in the
+    final order (copies share the original's event id and values).
+    """
     number = contact_numbers(ev, lo, dups)
     order = np.argsort(ev.t, kind="stable")
     ev, number = ev.take(order), number[order]
-    cols = event_columns(ev, number, first_id, people.width, vocab, rng)
-    counts = diffuser.counts(len(ev))
-    return inject("events", cols, rng, counts, event_defects(ev.t, window, people.width), ledger)
+    n = len(ev)
+    picks, final = plan(rng, n, diffuser.counts(n))
+    spelling = vocab.spell_off[ev.typ] + np.floor(rng.random(n) * vocab.spell_size[ev.typ]).astype(np.int64)
+    cols = event_columns(ev.take(final), number[final], first_id + final, spelling[final], people.width, vocab)
+    where = np.empty(n, dtype=np.int64)
+    where[final] = np.arange(len(final))
+    cols = apply_defects("events", cols, rng, picks, event_defects(ev.t, window, people.width), ledger, where)
+    ledger.add("exact_duplicate", "events", len(final) - n)
+    return cols

@@ -309,12 +309,12 @@ class Segment(NamedTuple):
 
 SEGMENTS: tuple[Segment, ...] = (
     Segment("", 0.12, 0.0, ("",)),
-    Segment("pricing", 0.003, 1.3, ("", "enterprise", "compare", "faq")),
-    Segment("product", 0.004, 0.9, ("", "lead-scoring", "attribution", "analytics", "workflows")),
+    Segment("pricing", 0.002, 1.3, ("", "enterprise", "compare", "faq")),
+    Segment("product", 0.0025, 0.9, ("", "lead-scoring", "attribution", "analytics", "workflows")),
     Segment("features", 0.05, 0.5, ("", "scoring-models", "crm-sync", "alerts", "reporting")),
     Segment("integrations", 0.04, 0.4, ("", "salesforce", "hubspot", "marketo", "slack", "snowflake")),
     Segment("security", 0.015, 0.5, ("", "soc2", "gdpr", "trust-center")),
-    Segment("customers", 0.002, 0.9, ("", "case-studies", "brightlogix-case-study", "roi-stories")),
+    Segment("customers", 0.0015, 0.9, ("", "case-studies", "brightlogix-case-study", "roi-stories")),
     Segment("docs", 0.06, 0.0, ("", "getting-started", "api", "sso-setup", "webhooks", "changelog")),
     Segment("blog", 0.40, -0.4, ("", "what-is-an-mql", "lead-scoring-guide", "mql-vs-sql", "b2b-attribution-101",
                                  "marketing-ops-checklist", "intent-data-explained", "funnel-metrics")),

@@ -1,28 +1,45 @@
 {#- Fit attributes of every version of every canonical contact, valid from the version's `updated_at` (the first
-    version is valid for all earlier time too) until the next version. Firmographics come from the contact's
-    account as known at the scoring reference time. Point-in-time: with var as_of, versions written later are
-    ignored. -#}
+    version is valid for all earlier time too: it is the oldest state we know) until the next version.
+    Firmographics come from the contact's account as known at the scoring reference time. Point-in-time: with var
+    as_of, contacts and accounts created later are ignored, and so are versions written later (the first version
+    of a record created by then always counts). -#}
 
 with
 
-contact_versions as (
-    select base.*
+all_contact_versions as (
+    select
+        base.*,
+        row_number() over (
+            partition by base.contact_id order by base.updated_at, base._loaded_at, base._source_file, base._source_row
+        ) as version_sequence
     from {{ ref('base_crm__contacts') }} as base
     inner join {{ ref('stg_crm__contact_map') }} as contact_map
         on base.contact_id = contact_map.contact_id and not contact_map.is_merged
     where
         base.rejection_reason is null
         and (base.duplicate_reason is null or base.duplicate_reason = 'superseded_version')
-        and {{ as_of_filter('base.updated_at') }}
+),
+
+contact_versions as (
+    select *
+    from all_contact_versions
+    where {{ as_of_filter('created_at') }} and (version_sequence = 1 or {{ as_of_filter('updated_at') }})
+),
+
+all_account_versions as (
+    select
+        *,
+        row_number() over (
+            partition by account_id order by updated_at, _loaded_at, _source_file, _source_row
+        ) as version_number
+    from {{ ref('base_crm__accounts') }}
+    where rejection_reason is null and (duplicate_reason is null or duplicate_reason = 'superseded_version')
 ),
 
 account_versions as (
     select *
-    from {{ ref('base_crm__accounts') }}
-    where
-        rejection_reason is null
-        and (duplicate_reason is null or duplicate_reason = 'superseded_version')
-        and {{ as_of_filter('updated_at') }}
+    from all_account_versions
+    where {{ as_of_filter('created_at') }} and (version_number = 1 or {{ as_of_filter('updated_at') }})
 ),
 
 title_keywords as (
@@ -48,9 +65,7 @@ latest_accounts as (
         employee_count,
         country_code,
         region,
-        row_number() over (
-            partition by account_id order by updated_at desc, _loaded_at desc, _source_file, _source_row
-        ) as recency_rank
+        row_number() over (partition by account_id order by version_number desc) as recency_rank
     from account_versions
 ),
 
@@ -58,6 +73,9 @@ versions_ordered as (
     select
         contact_id,
         account_id,
+        owner_id,
+        original_campaign_id,
+        lead_source_channel,
         job_title,
         ' ' || trim(regexp_replace(lower(coalesce(job_title, '')), '[^a-z0-9]+', ' ', 'g')) || ' ' as title_words,
         email_domain,
@@ -67,9 +85,7 @@ versions_ordered as (
         has_budget_authority,
         created_at,
         updated_at,
-        row_number() over (
-            partition by contact_id order by updated_at, _loaded_at, _source_file, _source_row
-        ) as version_number
+        version_sequence as version_number
     from contact_versions
 ),
 
@@ -116,6 +132,9 @@ select
     versions_ordered.contact_id,
     versions_ordered.version_number,
     versions_ordered.account_id,
+    versions_ordered.owner_id,
+    versions_ordered.original_campaign_id,
+    versions_ordered.lead_source_channel,
     case
         when versions_ordered.job_title is null then 'unknown'
         else coalesce(title_classes.seniority, 'individual_contributor')

@@ -4,6 +4,7 @@
     downstream (`int_contact_score_history`, `fct_lead_score_components`). Point-in-time: var as_of drops later
     events. -#}
 {%- do engagement_rules() -%}
+-- depends_on: {{ ref('event_types') }}
 {{ config(materialized='table') }}
 
 with

@@ -1,11 +1,7 @@
-{#- One row per lead (canonical contact known at the scoring reference time): firmographic and title attributes,
+{#- One row per lead (canonical contact created by the scoring reference time): firmographic and title attributes,
     current scores read at the reference time, the A1-D4 grade cell and MQL flags. No email or name: BI-safe. -#}
 
 with
-
-contacts as (
-    select * from {{ ref('stg_crm__contacts') }}
-),
 
 current_attributes as (
     select * from {{ ref('int_contact_attributes') }}
@@ -79,11 +75,11 @@ scored as (
 )
 
 select
-    contacts.contact_id,
-    contacts.account_id,
-    contacts.owner_id,
-    contacts.original_campaign_id,
-    contacts.lead_source_channel,
+    current_attributes.contact_id,
+    current_attributes.account_id,
+    current_attributes.owner_id,
+    current_attributes.original_campaign_id,
+    current_attributes.lead_source_channel,
     current_attributes.seniority,
     current_attributes.job_function,
     current_attributes.industry,
@@ -108,14 +104,12 @@ select
     coalesce(mql_summary.mql_count, 0) > 0 as has_ever_been_mql,
     mql_summary.first_mql_at,
     mql_summary.latest_mql_at,
-    contacts.created_at,
+    current_attributes.created_at,
     {{ scoring_reference_time() }} as scored_at
-from contacts
-inner join current_attributes
-    on contacts.contact_id = current_attributes.contact_id
+from current_attributes
 inner join scored
-    on contacts.contact_id = scored.contact_id
+    on current_attributes.contact_id = scored.contact_id
 left join mql_summary
-    on contacts.contact_id = mql_summary.contact_id
+    on current_attributes.contact_id = mql_summary.contact_id
 left join latest_states
-    on contacts.contact_id = latest_states.contact_id and latest_states.recency_rank = 1
+    on current_attributes.contact_id = latest_states.contact_id and latest_states.recency_rank = 1
