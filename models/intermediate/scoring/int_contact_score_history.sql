@@ -118,9 +118,11 @@ timed as (
     select
         timeline.*,
         {{ epoch_microseconds('timeline.scored_at') }} as time_us,
-        ({{ epoch_microseconds('timeline.scored_at') }}
-            - min({{ epoch_microseconds('timeline.scored_at') }}) over (partition by timeline.contact_id))
-            / 86400000000.0 as age_days
+        (
+            {{ epoch_microseconds('timeline.scored_at') }}
+            - min({{ epoch_microseconds('timeline.scored_at') }}) over (partition by timeline.contact_id)
+        )
+        / 86400000000.0 as age_days
     from timeline
 ),
 
@@ -166,12 +168,18 @@ scores as (
         window_sums.has_fast_track_points,
         coalesce(first_fit.fit_points, 0) + window_sums.fit_delta_total as fit_score,
         coalesce(first_fit.fit_points, 0) + window_sums.fit_delta_total_before as fit_score_before,
-        {% for column in engagement_columns %}window_sums.score_{{ column.name }} + {% endfor %}0.0
-            as positive_engagement_score,
-        {% for column in negative_columns %}window_sums.score_{{ column.name }} + {% endfor %}0.0
-            as negative_event_score,
-        {% for column in columns %}window_sums.before_{{ column.name }} + {% endfor %}0.0
-            as engagement_score_before,
+        0.0
+        {%- for column in engagement_columns %}
+        + window_sums.score_{{ column.name }}
+        {%- endfor %} as positive_engagement_score,
+        0.0
+        {%- for column in negative_columns %}
+        + window_sums.score_{{ column.name }}
+        {%- endfor %} as negative_event_score,
+        0.0
+        {%- for column in columns %}
+        + window_sums.before_{{ column.name }}
+        {%- endfor %} as engagement_score_before,
         coalesce(first_fit.negative_fit_points, 0) + window_sums.negative_fit_delta_total as negative_fit_score,
         window_sums.recycle_count,
         window_sums.last_disqualification_us is not null

@@ -39,6 +39,7 @@ candidates as (
 select
     candidates.*,
     row_number() over (
-        partition by contact_id, requalification_epoch order by time_us, kind_order, source_id
+        partition by candidates.contact_id, candidates.requalification_epoch
+        order by candidates.time_us, candidates.kind_order, candidates.source_id
     ) = 1 as is_first_in_epoch
 from candidates

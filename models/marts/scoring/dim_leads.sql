@@ -93,8 +93,8 @@ select
     scored.fit_score + scored.engagement_score as total_score,
     {{ fit_grade('scored.fit_score') }} as fit_grade,
     {{ engagement_band('scored.engagement_score') }} as engagement_band,
-    {{ fit_grade('scored.fit_score') }} || cast({{ engagement_band('scored.engagement_score') }} as {{ dbt.type_string() }})
-        as grade_cell,
+    {{ fit_grade('scored.fit_score') }}
+    || cast({{ engagement_band('scored.engagement_score') }} as {{ dbt.type_string() }}) as grade_cell,
     {{ meets_mql_threshold('scored.fit_score', 'scored.engagement_score') }} as meets_threshold,
     coalesce(mql_summary.mql_count, 0) as mql_count,
     coalesce(

@@ -72,13 +72,13 @@ event_rule_totals as (
 
 event_rule_scores as (
     select
-        event_rule_totals.*,
+        totals.*,
         case
-            when max_points is null then decayed_points
-            when max_points > 0 then least(max_points, decayed_points)
-            else greatest(max_points, decayed_points)
+            when totals.max_points is null then totals.decayed_points
+            when totals.max_points > 0 then least(totals.max_points, totals.decayed_points)
+            else greatest(totals.max_points, totals.decayed_points)
         end as scored_points
-    from event_rule_totals
+    from event_rule_totals as totals
 ),
 
 event_components as (

@@ -17,7 +17,7 @@ top_rules as (
         event_id,
         rule_id,
         event_type,
-        row_number() over (partition by event_id order by awarded_points desc, rule_id) as rule_rank
+        row_number() over (partition by event_id order by awarded_points desc, rule_id asc) as rule_rank
     from scored_events
 ),
 

@@ -40,8 +40,9 @@ removed_rows as (
 )
 
 select
-    {{ dbt.hash(dbt.concat(["source_table", "'|'", "source_file", "'|'", "cast(source_row as " ~ dbt.type_string() ~ ")"])) }}
-        as quarantine_row_id,
+    {{ dbt.hash(dbt.concat([
+        "source_table", "'|'", "source_file", "'|'", "cast(source_row as " ~ dbt.type_string() ~ ")",
+    ])) }} as quarantine_row_id,
     source_name,
     source_table,
     source_key,

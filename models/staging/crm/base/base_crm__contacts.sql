@@ -106,7 +106,8 @@ select
     countries.country_name,
     countries.region,
     classified.country_raw,
-    coalesce(channels.channel, case when classified.lead_source_raw is not null then 'other' end) as lead_source_channel,
+    coalesce(channels.channel, case when classified.lead_source_raw is not null then 'other' end)
+        as lead_source_channel,
     classified.lead_source_raw,
     classified.has_budget_authority,
     personal_domains.email_domain is not null as is_personal_email,
