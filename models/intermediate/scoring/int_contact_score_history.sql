@@ -212,6 +212,6 @@ select
     {{ meets_mql_threshold('fit_score', 'positive_engagement_score + negative_event_score') }} as meets_threshold,
     {{ meets_mql_threshold('fit_score_before', 'engagement_score_before') }} as met_threshold_before,
     {{ meets_fast_track('has_fast_track_points', 'fit_score') }} as is_fast_track_hit,
-    recycle_count as requalification_epoch,
+    cast(recycle_count as bigint) as requalification_epoch,
     is_disqualified
 from scores
