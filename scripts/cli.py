@@ -175,6 +175,10 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run read-only against 
         console.print(table)
 
 
+# Extension commands: each lives in its own module with a `register(app)` function; one line per module here.
+# (end of extension commands)
+
+
 def main() -> None:
     app()
 

@@ -64,7 +64,7 @@ def test_mixed_time_zones_are_normalised_to_utc(built_warehouse: Path) -> None:
             "using (event_id) where r.occurred_at like '%+%' or r.occurred_at like '%Z' limit 50").fetchall()
     assert rows, "the fixture has offset timestamps"
     for raw_value, staged in rows:
-        expected = duckdb.sql(f"select timezone('UTC', timestamptz '{raw_value}')").fetchone()[0]
+        expected = duckdb.execute(f"select timezone('UTC', timestamptz '{raw_value}')").fetchone()[0]
         assert staged == expected
 
 
