@@ -47,10 +47,15 @@ def generate(
     if file_format not in ("parquet", "csv"):
         _fail(f"--format must be parquet or csv, not {file_format!r}")
     fmt: Literal["parquet", "csv"] = "parquet" if file_format == "parquet" else "csv"
+    try:
+        messy = MessyConfig().scaled(messy_rate_scale)
+    except ValueError as error:
+        _fail(f"--messy-rate-scale {messy_rate_scale}: {error}")
+        return
     started = time.perf_counter()
     manifest = generate_dataset(
         out, contacts=contacts, seed=seed, events_per_contact=events_per_contact, fmt=fmt,
-        end_date=date.fromisoformat(end_date), messy=MessyConfig().scaled(messy_rate_scale),
+        end_date=date.fromisoformat(end_date), messy=messy,
     )
     elapsed = time.perf_counter() - started
     rows = manifest.get("rows", {})

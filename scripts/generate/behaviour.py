@@ -1,10 +1,10 @@
 """Behavioural event stream, generated per chunk of contacts with numpy only.
 
 A contact's hidden propensity ``z`` raises its event volume (``exp(0.6 z)``), shifts its page views towards
-pricing/product/customers pages, makes opens/clicks/webinar attendance/downloads more likely, and makes hand-raisers
-(demo request, contact sales) and trials strongly more likely; low ``z`` gets more blog/careers views, bounces,
-unsubscribes and spam complaints. Derived events respect their causes: opens/clicks follow a send, attendance
-follows a registration (mostly), product usage follows the contact's trial sign-up.
+pricing/product/customers pages, makes opens/clicks/webinar attendance/downloads more likely, and makes
+hand-raisers (demo request, contact sales) and trials strongly more likely; low ``z`` gets more blog/careers
+views, bounces, unsubscribes and spam complaints. Derived events respect their causes: opens/clicks follow a
+send, attendance follows a registration (mostly), product usage follows the contact's trial sign-up.
 """
 
 from __future__ import annotations
@@ -97,23 +97,33 @@ def expected_volume(contacts: Contacts, window: Window, events_per_contact: floa
     z = contacts.zb
     active = contacts.status == CLEAN
     tenure = np.clip((window.end - contacts.created) / window.length, 0.0, 1.0)
-    weight = np.exp(0.6 * z) * contacts.engagement * (0.1 + 0.9 * tenure ** 0.7) * active
-    multiplier = (share("page_view", z)
-                  + share("email_sent", z) * (1 + p_open(z) * (1 + p_click(z) * 1.85))
-                  + share("help_center_visit", z) + share("ad_click", z) * 2 + share("chat_started", z)
-                  + share("form_submit", z) + share("content_download", z) * 1.5
-                  + share("webinar_registered", z) * (1 + 0.93 * p_attend(z)))
-    person = (1.12 + p_trial(z) * (1 + usage_mean(z, events_per_contact)) + p_hand_raiser(z) * 2.5
-              + p_bounce(z) + p_optout(z)) * active
+    weight = np.exp(0.6 * z) * contacts.engagement * (0.1 + 0.9 * tenure**0.7) * active
+    multiplier = (
+        share("page_view", z)
+        + share("email_sent", z) * (1 + p_open(z) * (1 + p_click(z) * 1.85))
+        + share("help_center_visit", z)
+        + share("ad_click", z) * 2
+        + share("chat_started", z)
+        + share("form_submit", z)
+        + share("content_download", z) * 1.5
+        + share("webinar_registered", z) * (1 + 0.93 * p_attend(z))
+    )
+    person = (
+        1.12
+        + p_trial(z) * (1 + usage_mean(z, events_per_contact))
+        + p_hand_raiser(z) * 2.5
+        + p_bounce(z)
+        + p_optout(z)
+    ) * active
     n_active = max(int(active.sum()), 1)
     budget = max(events_per_contact * n_active - float(person.sum()), 0.0)
     scale = budget / max(float((weight * multiplier).sum()), 1e-9)
     return np.asarray(scale * weight)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Vocabularies of the event columns
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -157,8 +167,11 @@ class EventVocab:
         queries = list(V.GENERIC_QUERIES)
         campaign_query_base = len(queries)
         for cid, ch in zip(camps.ids, camps.channel, strict=True):
-            source = {V.CH_PAID_SEARCH: "google&utm_medium=cpc", V.CH_PAID_SOCIAL: "linkedin&utm_medium=paid_social",
-                      V.CH_EMAIL: "email&utm_medium=email"}.get(int(ch), "acmeflow&utm_medium=referral")
+            source = {
+                V.CH_PAID_SEARCH: "google&utm_medium=cpc",
+                V.CH_PAID_SOCIAL: "linkedin&utm_medium=paid_social",
+                V.CH_EMAIL: "email&utm_medium=email",
+            }.get(int(ch), "acmeflow&utm_medium=referral")
             queries.append(f"?utm_source={source}&utm_campaign={cid.lower()}")
         assets = [a for a, _ in V.ASSETS]
         form_asset_base = len(assets)
@@ -168,11 +181,21 @@ class EventVocab:
         newsletter = len(assets)
         assets.append("Newsletter")
         return cls(
-            spellings=fmt.as_column(spell), spell_off=off, spell_size=size, paths=fmt.as_column(paths),
-            seg_base=np.asarray(seg_base, dtype=np.int64), seg_slugs=np.asarray(seg_slugs, dtype=np.int64),
-            help_base=help_base, form_base=form_base, asset_path_base=asset_path_base,
-            queries=fmt.as_column(queries), campaign_query_base=campaign_query_base, assets=fmt.as_column(assets),
-            form_asset_base=form_asset_base, webinar_asset_base=webinar_asset_base, newsletter_asset=newsletter,
+            spellings=fmt.as_column(spell),
+            spell_off=off,
+            spell_size=size,
+            paths=fmt.as_column(paths),
+            seg_base=np.asarray(seg_base, dtype=np.int64),
+            seg_slugs=np.asarray(seg_slugs, dtype=np.int64),
+            help_base=help_base,
+            form_base=form_base,
+            asset_path_base=asset_path_base,
+            queries=fmt.as_column(queries),
+            campaign_query_base=campaign_query_base,
+            assets=fmt.as_column(assets),
+            form_asset_base=form_asset_base,
+            webinar_asset_base=webinar_asset_base,
+            newsletter_asset=newsletter,
             campaign_ids=fmt.as_column(camps.ids),
         )
 
@@ -181,9 +204,9 @@ class EventVocab:
         return [s.name for s in V.SEGMENTS].index(name)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Event blocks
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -211,8 +234,17 @@ class Events:
 _FIELDS = ("contact", "t", "typ", "path", "query", "campaign", "asset", "duration", "seg")
 
 
-_DTYPES = {"contact": np.int32, "t": np.int64, "typ": np.int8, "path": np.int16, "query": np.int16,
-           "campaign": np.int16, "asset": np.int16, "duration": np.int32, "seg": np.int8}
+_DTYPES = {
+    "contact": np.int32,
+    "t": np.int64,
+    "typ": np.int8,
+    "path": np.int16,
+    "query": np.int16,
+    "campaign": np.int16,
+    "asset": np.int16,
+    "duration": np.int32,
+    "seg": np.int8,
+}
 
 
 def _block(contact: IntArray, t: IntArray, typ: int, **cols: IntArray) -> Events:
@@ -247,7 +279,9 @@ class ChunkContext:
     def n(self) -> int:
         return len(self.z)
 
-    def in_life(self, rng: np.random.Generator, contact: IntArray, power: FloatArray | float = 1.0) -> IntArray:
+    def in_life(
+        self, rng: np.random.Generator, contact: IntArray, power: FloatArray | float = 1.0
+    ) -> IntArray:
         """Times between each contact's creation and the window end (``power`` < 1 pushes them later)."""
         u = rng.random(len(contact)) ** power
         return self.created[contact] + (self.life[contact] * u).astype(np.int64)
@@ -270,7 +304,9 @@ def generate_events(ctx: ChunkContext, rng: np.random.Generator) -> Events:
 
 def _landing_paths(ctx: ChunkContext, rng: np.random.Generator, n: int) -> tuple[IntArray, IntArray]:
     names = ("", "pricing", "product", "demo", "features", "blog")
-    seg = np.array([ctx.vocab.segment(s) for s in names])[categorical(rng, (0.3, 0.2, 0.2, 0.05, 0.1, 0.15), n)]
+    seg = np.array([ctx.vocab.segment(s) for s in names])[
+        categorical(rng, (0.3, 0.2, 0.2, 0.05, 0.1, 0.15), n)
+    ]
     slug = np.floor(rng.random(n) * ctx.vocab.seg_slugs[seg]).astype(np.int64)
     return ctx.vocab.seg_base[seg] + slug, seg
 
@@ -284,7 +320,7 @@ def _page_views(ctx: ChunkContext, rng: np.random.Generator, out: list[Events]) 
     first_sess = np.cumsum(n_sess) - n_sess
     c = repeat_index(n_pv)
     s = first_sess[c] + np.floor(rng.random(len(c)) * n_sess[c]).astype(np.int64)
-    t = np.minimum(start[s] + rng.integers(0, 1200, len(c)), ctx.end)
+    t = start[s] + rng.integers(0, 1200, len(c))  # events after the window end are dropped later
     seg = z_categorical(rng, z[c], [g.weight for g in V.SEGMENTS], [g.beta for g in V.SEGMENTS])
     slugs = ctx.vocab.seg_slugs[seg]
     case = categorical(rng, V.CASE_WEIGHTS, len(c))
@@ -316,8 +352,14 @@ def _emails(ctx: ChunkContext, rng: np.random.Generator, out: list[Events]) -> N
     bounced = bounce[c] & (rank == 0)
     opted = optout[c] & (rank == k_opt[c])
     out.append(_block(c[keep], t[keep], T["email_sent"], campaign=campaign[keep]))
-    out.append(_block(c[bounced], t[bounced] + rng.integers(5, 120, int(bounced.sum())), T["email_hard_bounce"],
-                      campaign=campaign[bounced]))
+    out.append(
+        _block(
+            c[bounced],
+            t[bounced] + rng.integers(5, 120, int(bounced.sum())),
+            T["email_hard_bounce"],
+            campaign=campaign[bounced],
+        )
+    )
     oc = c[opted]
     spam = rng.random(len(oc)) < 0.2
     t_opt = t[opted] + lognormal(rng, 2 * HOUR, 1.0, len(oc)).astype(np.int64)
@@ -353,8 +395,17 @@ def _ads_help_chat(ctx: ChunkContext, rng: np.random.Generator, out: list[Events
     path, seg = _landing_paths(ctx, rng, len(c))
     query = np.where(campaign >= 0, ctx.vocab.campaign_query_base + campaign, 0)
     duration = np.clip(lognormal(rng, 40.0, 1.0, len(c)), 1, 3600).astype(np.int64)
-    out.append(_block(c, t + rng.integers(1, 8, len(c)), T["page_view"], path=path, query=query,
-                      duration=duration, seg=seg))
+    out.append(
+        _block(
+            c,
+            t + rng.integers(1, 8, len(c)),
+            T["page_view"],
+            path=path,
+            query=query,
+            duration=duration,
+            seg=seg,
+        )
+    )
     c = repeat_index(rng.poisson(ctx.volume * share("help_center_visit", z)))
     case = categorical(rng, V.CASE_WEIGHTS, len(c))
     path = ctx.vocab.help_base + case * len(V.HELP_SLUGS) + rng.integers(0, len(V.HELP_SLUGS), len(c))
@@ -369,12 +420,26 @@ def _forms_downloads(ctx: ChunkContext, rng: np.random.Generator, out: list[Even
     # The form that created the lead, right at creation.
     c = np.flatnonzero(ctx.active)
     form = categorical(rng, (0.3, 0.15, 0.35, 0.05, 0.1, 0.03, 0.02), len(c))
-    out.append(_block(c, ctx.created[c] + rng.integers(0, 60, len(c)), T["form_submit"],
-                      path=ctx.vocab.form_base + form, asset=ctx.vocab.form_asset_base + form))
+    out.append(
+        _block(
+            c,
+            ctx.created[c] + rng.integers(0, 60, len(c)),
+            T["form_submit"],
+            path=ctx.vocab.form_base + form,
+            asset=ctx.vocab.form_asset_base + form,
+        )
+    )
     c = repeat_index(rng.poisson(ctx.volume * share("form_submit", z)))
     form = categorical(rng, V.FORM_WEIGHTS, len(c))
-    out.append(_block(c, ctx.in_life(rng, c, power[c]), T["form_submit"], path=ctx.vocab.form_base + form,
-                      asset=ctx.vocab.form_asset_base + form))
+    out.append(
+        _block(
+            c,
+            ctx.in_life(rng, c, power[c]),
+            T["form_submit"],
+            path=ctx.vocab.form_base + form,
+            asset=ctx.vocab.form_asset_base + form,
+        )
+    )
     c = repeat_index(rng.poisson(ctx.volume * share("content_download", z)))
     t = ctx.in_life(rng, c, power[c])
     asset = rng.integers(0, len(V.ASSETS), len(c))
@@ -382,11 +447,21 @@ def _forms_downloads(ctx: ChunkContext, rng: np.random.Generator, out: list[Even
     gated = rng.random(len(c)) < 0.5
     gc = c[gated]
     form = np.full(len(gc), 2)
-    out.append(_block(gc, np.maximum(t[gated] - rng.integers(5, 60, len(gc)), ctx.created[gc]), T["form_submit"],
-                      path=ctx.vocab.form_base + form, asset=ctx.vocab.form_asset_base + form))
+    out.append(
+        _block(
+            gc,
+            np.maximum(t[gated] - rng.integers(5, 60, len(gc)), ctx.created[gc]),
+            T["form_submit"],
+            path=ctx.vocab.form_base + form,
+            asset=ctx.vocab.form_asset_base + form,
+        )
+    )
     c = np.flatnonzero(ctx.active & (rng.random(ctx.n) < 0.12 * np.exp(0.2 * z - 0.02)))
-    out.append(_block(c, ctx.in_life(rng, c), T["newsletter_signup"],
-                      asset=np.full(len(c), ctx.vocab.newsletter_asset)))
+    out.append(
+        _block(
+            c, ctx.in_life(rng, c), T["newsletter_signup"], asset=np.full(len(c), ctx.vocab.newsletter_asset)
+        )
+    )
 
 
 def _webinars(ctx: ChunkContext, rng: np.random.Generator, out: list[Events]) -> None:
@@ -406,8 +481,16 @@ def _webinars(ctx: ChunkContext, rng: np.random.Generator, out: list[Events]) ->
     a = attended
     t_att = web_at[pos[a]] + rng.integers(-300, 900, int(a.sum()))
     duration = np.clip(lognormal(rng, 1800.0, 0.5, int(a.sum())) * np.exp(0.2 * z[c[a]]), 60, 5400)
-    out.append(_block(c[a], np.maximum(t_att, t[a] + 60), T["webinar_attended"], campaign=campaign[a],
-                      asset=asset[a], duration=duration.astype(np.int64)))
+    out.append(
+        _block(
+            c[a],
+            np.maximum(t_att, t[a] + 60),
+            T["webinar_attended"],
+            campaign=campaign[a],
+            asset=asset[a],
+            duration=duration.astype(np.int64),
+        )
+    )
 
 
 def _trials_and_hand_raisers(ctx: ChunkContext, rng: np.random.Generator, out: list[Events]) -> None:
@@ -422,7 +505,8 @@ def _trials_and_hand_raisers(ctx: ChunkContext, rng: np.random.Generator, out: l
     t = t_trial[uc] + 120 + (rng.random(len(uc)) ** 1.5 * (room[uc] - 120)).astype(np.int64)
     duration = np.clip(lognormal(rng, 900.0, 0.8, len(uc)), 10, 4 * 3600).astype(np.int64)
     out.append(_block(c[uc], t, T["product_usage"], duration=duration))
-    # Hand-raisers: a few % of contacts, strongly z-dependent, at most two per contact, preceded by a page view.
+    # Hand-raisers: a few % of contacts, strongly z-dependent, at most two per contact, preceded by a page
+    # view.
     hr = np.flatnonzero(ctx.active & (rng.random(ctx.n) < p_hand_raiser(z)))
     count = 1 + (rng.random(len(hr)) < 0.25).astype(np.int64)
     c = np.repeat(hr, count)
@@ -432,14 +516,22 @@ def _trials_and_hand_raisers(ctx: ChunkContext, rng: np.random.Generator, out: l
         out.append(_block(c[mask], t[mask], typ))
         seg_i = ctx.vocab.segment(page)
         k = int(mask.sum())
-        out.append(_block(c[mask], np.maximum(t[mask] - rng.integers(20, 180, k), ctx.created[c[mask]]),
-                          T["page_view"], path=np.full(k, ctx.vocab.seg_base[seg_i]), query=np.zeros(k, np.int64),
-                          duration=rng.integers(10, 120, k), seg=np.full(k, seg_i)))
+        out.append(
+            _block(
+                c[mask],
+                np.maximum(t[mask] - rng.integers(20, 180, k), ctx.created[c[mask]]),
+                T["page_view"],
+                path=np.full(k, ctx.vocab.seg_base[seg_i]),
+                query=np.zeros(k, np.int64),
+                duration=rng.integers(10, 120, k),
+                seg=np.full(k, seg_i),
+            )
+        )
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Per-contact aggregates used by the CRM process
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 HI_SEGMENT_CODES = np.array([[s.name for s in V.SEGMENTS].index(n) for n in V.HIGH_INTENT_SEGMENTS])
 HI_TYPE_CODES = np.array([T[n] for n in V.HIGH_INTENT_TYPES])
@@ -449,7 +541,9 @@ NEVER = np.iinfo(np.int64).max // 4
 
 def high_intent_mask(ev: Events) -> BoolArray:
     """Events that count towards the vendor's high-intent threshold."""
-    return np.asarray(((ev.typ == T["page_view"]) & np.isin(ev.seg, HI_SEGMENT_CODES)) | np.isin(ev.typ, HI_TYPE_CODES))
+    return np.asarray(
+        ((ev.typ == T["page_view"]) & np.isin(ev.seg, HI_SEGMENT_CODES)) | np.isin(ev.typ, HI_TYPE_CODES)
+    )
 
 
 @dataclass
@@ -463,16 +557,19 @@ class Aggregates:
 
     @classmethod
     def empty(cls, n: int) -> Aggregates:
-        return cls(np.full((n, N_MILESTONES), NEVER, dtype=np.int64),
-                   np.full((n, MAX_HAND_RAISERS), NEVER, dtype=np.int64),
-                   np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64))
+        return cls(
+            np.full((n, N_MILESTONES), NEVER, dtype=np.int64),
+            np.full((n, MAX_HAND_RAISERS), NEVER, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+        )
 
     def update(self, lo: int, n: int, ev: Events) -> None:
         """Fill contacts ``lo .. lo + n`` from the chunk's (contact, time)-sorted events."""
-        self.n_events[lo:lo + n] = np.bincount(ev.contact, minlength=n)
+        self.n_events[lo : lo + n] = np.bincount(ev.contact, minlength=n)
         hi = high_intent_mask(ev)
         c, t = ev.contact[hi], ev.t[hi]
-        self.n_high_intent[lo:lo + n] = np.bincount(c, minlength=n)
+        self.n_high_intent[lo : lo + n] = np.bincount(c, minlength=n)
         rank = group_rank(c)
         for j in range(N_MILESTONES):
             at = rank == HI_THRESHOLD * (j + 1) - 1

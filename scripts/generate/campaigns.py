@@ -57,38 +57,58 @@ def _quarter_label(secs: int) -> str:
 
 
 def make_campaigns(contacts: int, window: Window, rng: np.random.Generator) -> Campaigns:
-    """About 40-60 campaigns: always-on brand/retargeting/nurture, quarterly paid and email pushes, webinars every
-    ~45 days, trade shows, content syndication, partner and referral programmes."""
+    """About 40-60 campaigns: always-on brand/retargeting/nurture, quarterly paid and email pushes, webinars
+    every ~45 days, trade shows, content syndication, partner and referral programmes."""
     rows: list[tuple[str, int, int, int, int, str]] = []  # name, channel, start, end(-1), webinar_at, title
     day_start = window.start - window.start % DAY
     per_quarter = 1 if contacts < 50_000 else 2
     rows.append(("Always-on Nurture", V.CH_EMAIL, day_start - 60 * DAY, -1, -1, ""))
     rows.append(("Brand Search (always-on)", V.CH_PAID_SEARCH, day_start - 120 * DAY, -1, -1, ""))
-    rows.append(("LinkedIn Retargeting (always-on)", V.CH_PAID_SOCIAL, day_start - 90 * DAY, -1, -1, ""))
+    rows.append(("Social Retargeting (always-on)", V.CH_PAID_SOCIAL, day_start - 90 * DAY, -1, -1, ""))
     rows.append(("Partner Program", V.CH_PARTNER, day_start - 200 * DAY, -1, -1, ""))
     rows.append(("Customer Referral Program", V.CH_REFERRAL, day_start - 150 * DAY, -1, -1, ""))
     q_start = day_start
     q = 0
     while q_start < window.end:
-        label = _quarter_label(q_start)
         theme = V.EMAIL_THEMES[q % len(V.EMAIL_THEMES)]
-        rows.append((f"{label} {theme} Email", V.CH_EMAIL, q_start + 7 * DAY, q_start + 67 * DAY, -1, ""))
+        pushes: list[tuple[str, int, int, int]] = [(f"{theme} Email", V.CH_EMAIL, q_start + 7 * DAY, 60)]
         for k in range(per_quarter):
-            s = q_start + int(rng.integers(0, 15)) * DAY
             t = V.SEARCH_THEMES[(q * per_quarter + k) % len(V.SEARCH_THEMES)]
-            rows.append((f"{label} Non-brand Search - {t}", V.CH_PAID_SEARCH, s, s + int(rng.integers(55, 90)) * DAY,
-                         -1, ""))
-            s = q_start + int(rng.integers(0, 20)) * DAY
+            pushes.append(
+                (
+                    f"Non-brand Search - {t}",
+                    V.CH_PAID_SEARCH,
+                    q_start + int(rng.integers(0, 15)) * DAY,
+                    int(rng.integers(55, 90)),
+                )
+            )
             t = V.SOCIAL_THEMES[(q * per_quarter + k) % len(V.SOCIAL_THEMES)]
-            rows.append((f"{label} LinkedIn - {t}", V.CH_PAID_SOCIAL, s, s + int(rng.integers(40, 80)) * DAY, -1, ""))
+            pushes.append(
+                (
+                    f"Paid Social - {t}",
+                    V.CH_PAID_SOCIAL,
+                    q_start + int(rng.integers(0, 20)) * DAY,
+                    int(rng.integers(40, 80)),
+                )
+            )
         if q % 2 == 1:
             show = V.TRADE_SHOWS[(q // 2) % len(V.TRADE_SHOWS)]
-            s = q_start + int(rng.integers(10, 70)) * DAY
-            rows.append((f"Trade Show: {show} {_quarter_label(s)[:4]}", V.CH_EVENTS, s, s + 2 * DAY, -1, ""))
-        if q % 2 == 0:
+            pushes.append((f"Trade Show: {show}", V.CH_EVENTS, q_start + int(rng.integers(10, 70)) * DAY, 2))
+        else:
             partner = V.SYNDICATION_PARTNERS[(q // 2) % len(V.SYNDICATION_PARTNERS)]
-            s = q_start + int(rng.integers(0, 30)) * DAY
-            rows.append((f"Content Syndication - {partner} {label}", V.CH_SYNDICATION, s, s + 60 * DAY, -1, ""))
+            pushes.append(
+                (
+                    f"Content Syndication - {partner}",
+                    V.CH_SYNDICATION,
+                    q_start + int(rng.integers(0, 30)) * DAY,
+                    60,
+                )
+            )
+        for name, ch, first_day, days in pushes:
+            if first_day <= window.end:  # nothing starts after the export
+                rows.append(
+                    (f"{_quarter_label(first_day)} {name}", ch, first_day, first_day + days * DAY, -1, "")
+                )
         q_start += 91 * DAY
         q += 1
     w_day = day_start + 20 * DAY
@@ -96,8 +116,16 @@ def make_campaigns(contacts: int, window: Window, rng: np.random.Generator) -> C
     while w_day - 21 * DAY <= window.end:
         title = V.WEBINAR_TITLES[k % len(V.WEBINAR_TITLES)]
         session = w_day + 16 * HOUR
-        rows.append((f"Webinar: {title} ({np.datetime64(w_day, 's').astype('datetime64[D]')})", V.CH_WEBINAR,
-                     w_day - 21 * DAY, w_day, session, title))
+        rows.append(
+            (
+                f"Webinar: {title} ({np.datetime64(w_day, 's').astype('datetime64[D]')})",
+                V.CH_WEBINAR,
+                w_day - 21 * DAY,
+                w_day,
+                session,
+                title,
+            )
+        )
         w_day += int(rng.integers(40, 50)) * DAY
         k += 1
     rows.sort(key=lambda r: (r[2], r[0]))
@@ -130,10 +158,18 @@ def make_campaigns(contacts: int, window: Window, rng: np.random.Generator) -> C
             n_active[c, d] = len(slots[c][d])
             active[c, d, : len(slots[c][d])] = slots[c][d]
     return Campaigns(
-        ids=[f"CMP{i + 1:04d}" for i in range(n)], names=[r[0] for r in rows], channel=channel, raw_channel=raw,
-        start=start, end=end, updated=updated.astype(np.int64),
-        webinar_at=np.array([r[4] for r in rows], dtype=np.int64), webinar_title=[r[5] for r in rows],
-        day0=day0, active=active, n_active=n_active,
+        ids=[f"CMP{i + 1:04d}" for i in range(n)],
+        names=[r[0] for r in rows],
+        channel=channel,
+        raw_channel=raw,
+        start=start,
+        end=end,
+        updated=updated.astype(np.int64),
+        webinar_at=np.array([r[4] for r in rows], dtype=np.int64),
+        webinar_title=[r[5] for r in rows],
+        day0=day0,
+        active=active,
+        n_active=n_active,
     )
 
 
@@ -159,8 +195,13 @@ class Spend:
     usd_blank: np.ndarray  # currency left empty (means USD)
 
 
-_DAILY_BUDGET = {V.CH_PAID_SEARCH: 900.0, V.CH_PAID_SOCIAL: 600.0, V.CH_SYNDICATION: 450.0, V.CH_EVENTS: 9000.0,
-                 V.CH_WEBINAR: 120.0}
+_DAILY_BUDGET = {
+    V.CH_PAID_SEARCH: 900.0,
+    V.CH_PAID_SOCIAL: 600.0,
+    V.CH_SYNDICATION: 450.0,
+    V.CH_EVENTS: 9000.0,
+    V.CH_WEBINAR: 120.0,
+}
 
 
 def make_spend(c: Campaigns, window: Window, scale: float, rng: np.random.Generator) -> Spend:

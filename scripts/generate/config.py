@@ -10,27 +10,78 @@ import numpy as np
 
 GENERATOR_VERSION = 1
 CHUNK_CONTACTS = 20_000
-"""Contacts per event chunk (one Parquet row group each). Part of the output contract: changing it changes data."""
+"""Contacts per event chunk (one Parquet row group each). Part of the output contract: changing it changes
+data."""
 
 DAY = 86_400
 HOUR = 3_600
 MINUTE = 60
 
-# Raw columns per table, in contract order (models/staging/*/_*__sources.yml), without _loaded_at/_source_file.
+# Raw columns per table, in contract order (models/staging/*/_*__sources.yml), without
+# _loaded_at/_source_file.
 TABLES: dict[str, tuple[str, ...]] = {
-    "contacts": ("contact_id", "email", "first_name", "last_name", "job_title", "company_name", "account_id",
-                 "country", "lead_source", "original_campaign_id", "owner_id", "has_budget_authority",
-                 "is_deleted", "created_at", "updated_at"),
-    "accounts": ("account_id", "account_name", "website_domain", "industry", "employee_count", "annual_revenue",
-                 "country", "owner_id", "created_at", "updated_at"),
-    "lead_stage_history": ("stage_change_id", "contact_id", "stage", "changed_at", "changed_by_owner_id",
-                           "reason"),
-    "opportunities": ("opportunity_id", "account_id", "primary_contact_id", "opportunity_name", "amount", "stage",
-                      "is_won", "owner_id", "created_at", "closed_at", "updated_at"),
+    "contacts": (
+        "contact_id",
+        "email",
+        "first_name",
+        "last_name",
+        "job_title",
+        "company_name",
+        "account_id",
+        "country",
+        "lead_source",
+        "original_campaign_id",
+        "owner_id",
+        "has_budget_authority",
+        "is_deleted",
+        "created_at",
+        "updated_at",
+    ),
+    "accounts": (
+        "account_id",
+        "account_name",
+        "website_domain",
+        "industry",
+        "employee_count",
+        "annual_revenue",
+        "country",
+        "owner_id",
+        "created_at",
+        "updated_at",
+    ),
+    "lead_stage_history": (
+        "stage_change_id",
+        "contact_id",
+        "stage",
+        "changed_at",
+        "changed_by_owner_id",
+        "reason",
+    ),
+    "opportunities": (
+        "opportunity_id",
+        "account_id",
+        "primary_contact_id",
+        "opportunity_name",
+        "amount",
+        "stage",
+        "is_won",
+        "owner_id",
+        "created_at",
+        "closed_at",
+        "updated_at",
+    ),
     "sales_activities": ("activity_id", "contact_id", "owner_id", "activity_type", "occurred_at"),
     "sales_reps": ("owner_id", "full_name", "email", "team", "region", "is_active", "updated_at"),
-    "events": ("event_id", "contact_id", "event_type", "occurred_at", "url", "campaign_id", "asset_name",
-               "duration_seconds"),
+    "events": (
+        "event_id",
+        "contact_id",
+        "event_type",
+        "occurred_at",
+        "url",
+        "campaign_id",
+        "asset_name",
+        "duration_seconds",
+    ),
     "campaigns": ("campaign_id", "campaign_name", "channel", "start_date", "end_date", "updated_at"),
     "marketing_spend": ("spend_date", "channel", "campaign_id", "amount", "currency"),
 }
@@ -62,9 +113,18 @@ class MessyConfig:
             value = getattr(self, f.name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"MessyConfig.{f.name} must be within [0, 1], got {value}")
-        contact_share = self.invalid_id + self.invalid_email + self.deleted_contact + self.email_case_duplicate
-        event_share = (self.invalid_id + self.unknown_event_type + self.future_timestamp + self.invalid_timestamp
-                       + self.orphan_event + self.mixed_timezone + self.exact_duplicate)
+        contact_share = (
+            self.invalid_id + self.invalid_email + self.deleted_contact + self.email_case_duplicate
+        )
+        event_share = (
+            self.invalid_id
+            + self.unknown_event_type
+            + self.future_timestamp
+            + self.invalid_timestamp
+            + self.orphan_event
+            + self.mixed_timezone
+            + self.exact_duplicate
+        )
         if contact_share + self.unicode_name > 0.9 or event_share > 0.9:
             raise ValueError("MessyConfig rates are too high: the defects of a table must leave clean rows")
 
@@ -105,13 +165,22 @@ SUPERSEDED_VERSION = "superseded_version"
 # Which reasons staging can produce per table (listed in the manifest even when zero).
 TABLE_QUARANTINE_REASONS: dict[str, tuple[str, ...]] = {
     "contacts": ("invalid_id", "invalid_email", "deleted_in_source"),
-    "events": ("invalid_id", "unknown_event_type", "future_timestamp", "invalid_timestamp", "unknown_contact"),
+    "events": (
+        "invalid_id",
+        "unknown_event_type",
+        "future_timestamp",
+        "invalid_timestamp",
+        "unknown_contact",
+    ),
     "sales_activities": ("invalid_id",),
     "marketing_spend": ("negative_amount",),
 }
 TABLE_DUPLICATE_REASONS: dict[str, tuple[str, ...]] = {
-    table: (("exact_duplicate", SUPERSEDED_VERSION, "duplicate_email") if table == "contacts"
-            else ("exact_duplicate",))
+    table: (
+        ("exact_duplicate", SUPERSEDED_VERSION, "duplicate_email")
+        if table == "contacts"
+        else ("exact_duplicate",)
+    )
     for table in TABLES
 }
 
@@ -148,7 +217,8 @@ class Window:
         return self.end - self.start
 
 
-# Keys of the independent random streams (SeedSequence spawn keys); fixed so streams never depend on call order.
+# Keys of the independent random streams (SeedSequence spawn keys); fixed so streams never depend on call
+# order.
 STREAM_REPS = 1
 STREAM_ACCOUNTS = 2
 STREAM_CAMPAIGNS = 3
@@ -160,7 +230,8 @@ STREAM_MESSY = 8
 
 
 def rng_for(seed: int, *key: int) -> np.random.Generator:
-    """An independent PCG64 generator for ``seed`` and a fixed stream key (e.g. ``(STREAM_EVENTS, chunk)``)."""
+    """An independent PCG64 generator for ``seed`` and a fixed stream key (e.g. ``(STREAM_EVENTS,
+    chunk)``)."""
     if seed < 0:
         raise ValueError("seed must be >= 0")
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))

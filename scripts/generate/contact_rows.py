@@ -1,4 +1,5 @@
-"""Assembly of the raw contacts table: base rows, defects, promotion versions, email-case duplicates, exact copies."""
+"""Assembly of the raw contacts table: base rows, defects, promotion versions, email-case duplicates, exact
+copies."""
 
 from __future__ import annotations
 
@@ -37,13 +38,22 @@ def _recased(emails: pa.Array, rng: np.random.Generator) -> pa.Array:
     return fmt.as_column(out)
 
 
-def contacts_table(people: Contacts, dup_created: IntArray, window: Window, rates: dict[str, float],
-                   ledger: Ledger, rng: np.random.Generator) -> Columns:
+def contacts_table(
+    people: Contacts,
+    dup_created: IntArray,
+    window: Window,
+    rates: dict[str, float],
+    ledger: Ledger,
+    rng: np.random.Generator,
+) -> Columns:
     """All contact rows as exported (sorted by ``updated_at``, exact copies inserted anywhere)."""
     n = people.n
     base = dict(people.columns)
-    for status, kind, column in ((INVALID_ID, "invalid_id", "contact_id"), (INVALID_EMAIL, "invalid_email", "email"),
-                                 (DELETED, "deleted_contact", "is_deleted")):
+    for status, kind, column in (
+        (INVALID_ID, "invalid_id", "contact_id"),
+        (INVALID_EMAIL, "invalid_email", "email"),
+        (DELETED, "deleted_contact", "is_deleted"),
+    ):
         pos = np.flatnonzero(people.status == status)
         if kind == "invalid_id":
             values = bad_ids()(rng, pos)
@@ -75,7 +85,9 @@ def contacts_table(people: Contacts, dup_created: IntArray, window: Window, rate
 
     cols = {k: pa.concat_arrays([base[k], versions[k], dups[k]]) for k in base}
     updated = np.concatenate([people.updated, people.version_updated, dup_updated])
-    clean = np.concatenate([(people.status == 0) & ~people.unicode, ~people.unicode[v], np.zeros(len(d), bool)])
+    clean = np.concatenate(
+        [(people.status == 0) & ~people.unicode, ~people.unicode[v], np.zeros(len(d), bool)]
+    )
     order = np.argsort(updated, kind="stable")
     cols = {k: c.take(pa.array(order)) for k, c in cols.items()}
     clean = clean[order]
@@ -84,15 +96,18 @@ def contacts_table(people: Contacts, dup_created: IntArray, window: Window, rate
     return inject("contacts", cols, rng, [("exact_duplicate", k)], [], ledger, protected=~clean)
 
 
-def dup_creation_times(people: Contacts, first_moved: IntArray, window: Window,
-                       rng: np.random.Generator) -> IntArray:
-    """Creation time of each email-case duplicate: shortly before the first event moved to it, always after the
-    original was created (``first_moved`` = -1 when no event moved)."""
+def dup_creation_times(
+    people: Contacts, first_moved: IntArray, window: Window, rng: np.random.Generator
+) -> IntArray:
+    """Creation time of each email-case duplicate: shortly before the first event moved to it, always after
+    the original was created (``first_moved`` = -1 when no event moved)."""
     orig = people.created[people.dup_of]
     k = len(orig)
     fallback = orig + 1 + (rng.random(k) * np.maximum(window.end - orig - 1, 0)).astype(np.int64)
     before = first_moved - rng.integers(60, 2 * DAY, k)
-    created = np.where(first_moved >= 0, np.clip(before, orig + 1, np.maximum(first_moved, orig + 1)), fallback)
+    created = np.where(
+        first_moved >= 0, np.clip(before, orig + 1, np.maximum(first_moved, orig + 1)), fallback
+    )
     return np.minimum(created, window.end).astype(np.int64)
 
 

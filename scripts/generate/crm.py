@@ -1,9 +1,10 @@
-"""The CRM process driven by behaviour: vendor MQL hand-offs, sales decisions, opportunities and sales touches.
+"""The CRM process driven by behaviour: vendor MQL hand-offs, sales decisions, opportunities and sales
+touches.
 
-The vendor marks a lead 'Marketing Qualified' at its first hand-raiser event or when its count of high-intent events
-reaches 5 (then 10, 15, 20 for re-qualification after a recycle). Sales decides after a lognormal delay: accept with
-probability ``sigmoid(1.5 z + 0.8 fit + noise - offset)``, else recycle (60%) or disqualify. Nothing is dated after
-the window end.
+The vendor marks a lead 'Marketing Qualified' at its first hand-raiser event or when its count of high-intent
+events reaches 5 (then 10, 15, 20 for re-qualification after a recycle). Sales decides after a lognormal
+delay: accept with probability ``sigmoid(1.5 z + 0.8 fit + noise - offset)``, else recycle (60%) or
+disqualify. Nothing is dated after the window end.
 """
 
 from __future__ import annotations
@@ -58,15 +59,17 @@ class CrmResult:
     vendor_mql: np.ndarray
 
 
-def run_crm(contacts: Contacts, agg: Aggregates, acc: Accounts, reps: Reps, window: Window,
-            rng: np.random.Generator) -> CrmResult:
+def run_crm(
+    contacts: Contacts, agg: Aggregates, acc: Accounts, reps: Reps, window: Window, rng: np.random.Generator
+) -> CrmResult:
     """Simulate the lead lifecycle of every active contact."""
     n = contacts.n
     end = window.end
     z, fit = contacts.z, contacts.fit
     cand = np.concatenate([agg.hand_raisers, agg.milestones], axis=1)
-    is_hr = np.concatenate([np.ones_like(agg.hand_raisers, dtype=bool), np.zeros_like(agg.milestones, dtype=bool)],
-                           axis=1)
+    is_hr = np.concatenate(
+        [np.ones_like(agg.hand_raisers, dtype=bool), np.zeros_like(agg.milestones, dtype=bool)], axis=1
+    )
     order = np.argsort(cand, axis=1, kind="stable")
     cand = np.take_along_axis(cand, order, axis=1)
     is_hr = np.take_along_axis(is_hr, order, axis=1)
@@ -92,24 +95,44 @@ def run_crm(contacts: Contacts, agg: Aggregates, acc: Accounts, reps: Reps, wind
         vendor_mql[idx] = True
         td = t + np.maximum(lognormal(rng, 4 * HOUR, 1.6, len(idx)), 5 * MINUTE).astype(np.int64)
         decided = td <= end
-        logit = (1.5 * z[idx] + 0.8 * fit[idx] + persistent[idx] + rng.normal(0.0, 0.5, len(idx)) - ACCEPT_OFFSET
-                 + 0.4 * hr + 0.3 * (r > 0))
+        logit = (
+            1.5 * z[idx]
+            + 0.8 * fit[idx]
+            + persistent[idx]
+            + rng.normal(0.0, 0.5, len(idx))
+            - ACCEPT_OFFSET
+            + 0.4 * hr
+            + 0.3 * (r > 0)
+        )
         accept = decided & (rng.random(len(idx)) < sigmoid(logit)) & ~hopeless[idx]
         recycle = decided & ~accept & (rng.random(len(idx)) < 0.6) & ~hopeless[idx] & (r < MAX_ROUNDS - 1)
         disqualify = decided & ~accept & ~recycle
         show_mql = ~(accept & (rng.random(len(idx)) < SKIP_MQL_ROW))
-        stages.add(contact=idx[show_mql], stage=np.full(int(show_mql.sum()), V.STAGE_MQL), t=t[show_mql],
-                   reason=np.where(hr, 0, 1)[show_mql])
+        stages.add(
+            contact=idx[show_mql],
+            stage=np.full(int(show_mql.sum()), V.STAGE_MQL),
+            t=t[show_mql],
+            reason=np.where(hr, 0, 1)[show_mql],
+        )
         triggers.add(contact=idx, t=t, accepted=accept)
         for mask, stage in ((accept, V.STAGE_SAL), (recycle, V.STAGE_RECYCLED), (disqualify, V.STAGE_DQ)):
-            stages.add(contact=idx[mask], stage=np.full(int(mask.sum()), stage), t=td[mask],
-                       reason=_reasons(rng, stage, contacts.email_kind[idx[mask]]))
+            stages.add(
+                contact=idx[mask],
+                stage=np.full(int(mask.sum()), stage),
+                t=td[mask],
+                reason=_reasons(rng, stage, contacts.email_kind[idx[mask]]),
+            )
         accepted_at[idx[accept]] = td[accept]
         a = idx[accept]
         qualifies = rng.random(len(a)) < sigmoid(0.8 * z[a] + 0.4 * fit[a] - 0.9)
         t_sql = td[accept] + lognormal(rng, 4 * DAY, 0.8, len(a)).astype(np.int64)
         ok = qualifies & (t_sql <= end)
-        stages.add(contact=a[ok], stage=np.full(int(ok.sum()), V.STAGE_SQL), t=t_sql[ok], reason=np.full(int(ok.sum()), -1))
+        stages.add(
+            contact=a[ok],
+            stage=np.full(int(ok.sum()), V.STAGE_SQL),
+            t=t_sql[ok],
+            reason=np.full(int(ok.sum()), -1),
+        )
         sql_at[a[ok]] = t_sql[ok]
         open_[idx] = False
         open_[idx[recycle]] = True
@@ -120,7 +143,9 @@ def run_crm(contacts: Contacts, agg: Aggregates, acc: Accounts, reps: Reps, wind
         stages=_stage_table(contacts, reps, stages, rng),
         opportunities=opp,
         activities=_activities(contacts, reps, triggers, t_first_mql(triggers, n), window, rng),
-        accepted=accepted_at < NEVER, has_opportunity=has_opp, vendor_mql=vendor_mql,
+        accepted=accepted_at < NEVER,
+        has_opportunity=has_opp,
+        vendor_mql=vendor_mql,
     )
 
 
@@ -141,12 +166,13 @@ def _reasons(rng: np.random.Generator, stage: int, kind: IntArray) -> IntArray:
         base = n_mql + len(V.RECYCLE_REASONS)
         generic = base + rng.integers(0, len(V.DQ_REASONS), k)
         special = np.where(kind == V.EMAIL_COMPETITOR, base + len(V.DQ_REASONS), base + len(V.DQ_REASONS) + 1)
-        out = np.where(kind >= V.EMAIL_COMPETITOR, special, generic)
-        return np.where(rng.random(k) < 0.1, -1, out)
+        return np.where(kind >= V.EMAIL_COMPETITOR, special, generic)
     return np.full(k, -1)
 
 
-def _stage_table(contacts: Contacts, reps: Reps, rows: _Rows, rng: np.random.Generator) -> dict[str, pa.Array]:
+def _stage_table(
+    contacts: Contacts, reps: Reps, rows: _Rows, rng: np.random.Generator
+) -> dict[str, pa.Array]:
     contact, stage, t, reason = rows.get("contact"), rows.get("stage"), rows.get("t"), rows.get("reason")
     order = np.lexsort((stage, contact, t))
     contact, stage, t, reason = contact[order], stage[order], t[order], reason[order]
@@ -167,8 +193,15 @@ def _stage_table(contacts: Contacts, reps: Reps, rows: _Rows, rng: np.random.Gen
     }
 
 
-def _opportunities(contacts: Contacts, acc: Accounts, reps: Reps, accepted_at: IntArray, sql_at: IntArray,
-                   window: Window, rng: np.random.Generator) -> tuple[dict[str, pa.Array], np.ndarray]:
+def _opportunities(
+    contacts: Contacts,
+    acc: Accounts,
+    reps: Reps,
+    accepted_at: IntArray,
+    sql_at: IntArray,
+    window: Window,
+    rng: np.random.Generator,
+) -> tuple[dict[str, pa.Array], np.ndarray]:
     end = window.end
     z, fit = contacts.z, contacts.fit
     c = np.flatnonzero(accepted_at < NEVER)
@@ -192,13 +225,23 @@ def _opportunities(contacts: Contacts, acc: Accounts, reps: Reps, accepted_at: I
     open_stage = np.floor(progress * len(V.OPP_OPEN_STAGES)).astype(np.int64)
     stage_vocab = [*V.OPP_OPEN_STAGES, V.OPP_WON, V.OPP_LOST]
     stage = np.where(closed, np.where(won, len(V.OPP_OPEN_STAGES), len(V.OPP_OPEN_STAGES) + 1), open_stage)
-    updated = np.where(closed, np.minimum(close + rng.integers(0, 2 * DAY, m), end),
-                       created + (rng.random(m) * (end - created)).astype(np.int64))
+    updated = np.where(
+        closed,
+        np.minimum(close + rng.integers(0, 2 * DAY, m), end),
+        created + (rng.random(m) * (end - created)).astype(np.int64),
+    )
     ae = np.concatenate([reps.pool(3), reps.pool(4)])
     owner = np.where(account >= 0, acc.owner[np.maximum(account, 0)], ae[rng.integers(0, len(ae), m)])
     order = np.argsort(created, kind="stable")
-    c, created, account, cents, stage, closed, won, close, updated, owner = (
-        x[order] for x in (c, created, account, cents, stage, closed, won, close, updated, owner))
+    c, created, account, cents = c[order], created[order], account[order], cents[order]
+    stage, closed, won, close, updated, owner = (
+        stage[order],
+        closed[order],
+        won[order],
+        close[order],
+        updated[order],
+        owner[order],
+    )
     who = pa.array(np.maximum(account, 0))
     name = fmt.join(acc.base_name.take(who), fmt.take(V.OPP_NAME_SUFFIXES, rng.integers(0, 4, m)))
     personal = fmt.join(contacts.columns["last_name"].take(pa.array(c)), " - New Business")
@@ -219,8 +262,14 @@ def _opportunities(contacts: Contacts, acc: Accounts, reps: Reps, accepted_at: I
     return cols, has_opp
 
 
-def _activities(contacts: Contacts, reps: Reps, triggers: _Rows, first_mql: IntArray, window: Window,
-                rng: np.random.Generator) -> dict[str, pa.Array]:
+def _activities(
+    contacts: Contacts,
+    reps: Reps,
+    triggers: _Rows,
+    first_mql: IntArray,
+    window: Window,
+    rng: np.random.Generator,
+) -> dict[str, pa.Array]:
     end = window.end
     c, t, accepted = triggers.get("contact"), triggers.get("t"), triggers.get("accepted").astype(bool)
     touched = rng.random(len(c)) >= 0.08
@@ -236,11 +285,15 @@ def _activities(contacts: Contacts, reps: Reps, triggers: _Rows, first_mql: IntA
     follow_t = first[fc] + within
     meeting_ok = accepted[fc]
     kind_first = np.where(rng.random(len(c)) < 0.55, 0, 1)
-    kind_follow = np.where(meeting_ok & (rng.random(len(fc)) < 0.4), 2, np.where(rng.random(len(fc)) < 0.5, 0, 1))
+    kind_follow = np.where(
+        meeting_ok & (rng.random(len(fc)) < 0.4), 2, np.where(rng.random(len(fc)) < 0.5, 0, 1)
+    )
     # Cold outbound touches before any MQL for ~10% of contacts.
     cold = np.flatnonzero(contacts.active & (rng.random(contacts.n) < 0.10))
     limit = np.minimum(first_mql[cold], end)
-    cold_t = contacts.created[cold] + (rng.random(len(cold)) * (limit - contacts.created[cold])).astype(np.int64)
+    cold_t = contacts.created[cold] + (rng.random(len(cold)) * (limit - contacts.created[cold])).astype(
+        np.int64
+    )
     contact = np.concatenate([c, c[fc], cold])
     when = np.concatenate([first, follow_t, cold_t])
     kind = np.concatenate([kind_first, kind_follow, np.where(rng.random(len(cold)) < 0.5, 0, 1)])

@@ -1,7 +1,7 @@
 """Vectorised string building with pyarrow: every raw value is produced here, never in a per-row Python loop.
 
-Timestamps are formatted by looking up a per-day vocabulary (``YYYY-MM-DD``) and a per-second-of-day vocabulary
-(``HH:MM:SS``) and joining them, which is ~8x faster than ``pyarrow.compute.strftime``.
+Timestamps are formatted by looking up a per-day vocabulary (``YYYY-MM-DD``) and a per-second-of-day
+vocabulary (``HH:MM:SS``) and joining them, which is ~8x faster than ``pyarrow.compute.strftime``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ IntArray = NDArray[np.int64]
 @cache
 def _time_of_day() -> pa.Array:
     """All 86,400 ``HH:MM:SS`` strings."""
-    return pa.array([f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)],
-                    pa.string())
+    return pa.array(
+        [f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)], pa.string()
+    )
 
 
 def _days_vocab(days: IntArray) -> tuple[pa.Array, int]:

@@ -1,8 +1,8 @@
 """Injection of messy rows with exact bookkeeping.
 
 Every injected row gets exactly one defect and is chosen among rows that are still clean, so the manifest's
-``expected_quarantine`` / ``expected_duplicates`` equal what staging must remove. Exact duplicates are verbatim
-copies of clean rows (never of a defective or cosmetic row), inserted at random positions.
+``expected_quarantine`` / ``expected_duplicates`` equal what staging must remove. Exact duplicates are
+verbatim copies of clean rows (never of a defective or cosmetic row), inserted at random positions.
 """
 
 from __future__ import annotations
@@ -38,8 +38,11 @@ class Ledger:
         self.messy: dict[str, int] = {k: 0 for k in MESSY_KINDS}
         self.by_table: dict[str, dict[str, int]] = {t: {} for t in TABLES}
         self.quarantine: dict[str, dict[str, int]] = {
-            t: {r: 0 for r in TABLE_QUARANTINE_REASONS.get(t, ())} for t in TABLES}
-        self.duplicates: dict[str, dict[str, int]] = {t: {r: 0 for r in TABLE_DUPLICATE_REASONS[t]} for t in TABLES}
+            t: {r: 0 for r in TABLE_QUARANTINE_REASONS.get(t, ())} for t in TABLES
+        }
+        self.duplicates: dict[str, dict[str, int]] = {
+            t: {r: 0 for r in TABLE_DUPLICATE_REASONS[t]} for t in TABLES
+        }
 
     def add(self, kind: str, table: str, n: int) -> None:
         """Record ``n`` rows of ``kind`` injected into ``table``."""
@@ -58,7 +61,8 @@ class Ledger:
 
 
 class Diffuser:
-    """Exact counts across chunks: after each chunk the cumulative count equals ``round(rate * rows so far)``."""
+    """Exact counts across chunks: after each chunk the cumulative count equals ``round(rate * rows so
+    far)``."""
 
     def __init__(self, rates: dict[str, float]) -> None:
         self.rates = rates
@@ -66,7 +70,8 @@ class Diffuser:
         self.done = {k: 0 for k in rates}
 
     def counts(self, n: int) -> list[tuple[str, int]]:
-        """How many rows of each kind to inject into a chunk of ``n`` base rows (in the order of ``rates``)."""
+        """How many rows of each kind to inject into a chunk of ``n`` base rows (in the order of
+        ``rates``)."""
         self.base += n
         out: list[tuple[str, int]] = []
         room = n
@@ -78,8 +83,9 @@ class Diffuser:
         return out
 
 
-def pick_disjoint(rng: np.random.Generator, candidates: IntArray,
-                  counts: Sequence[tuple[str, int]]) -> dict[str, IntArray]:
+def pick_disjoint(
+    rng: np.random.Generator, candidates: IntArray, counts: Sequence[tuple[str, int]]
+) -> dict[str, IntArray]:
     """Disjoint random subsets of ``candidates`` (sorted), one per kind."""
     total = min(sum(k for _, k in counts), len(candidates))
     chosen = rng.choice(candidates, size=total, replace=False) if total else np.zeros(0, dtype=np.int64)
@@ -87,7 +93,7 @@ def pick_disjoint(rng: np.random.Generator, candidates: IntArray,
     start = 0
     for kind, k in counts:
         k = min(k, total - start)
-        out[kind] = np.sort(chosen[start:start + k]).astype(np.int64)
+        out[kind] = np.sort(chosen[start : start + k]).astype(np.int64)
         start += k
     return out
 
@@ -114,16 +120,25 @@ class Defect:
     maker: Maker
 
 
-def apply_defects(table: str, cols: Columns, rng: np.random.Generator, picks: dict[str, IntArray],
-                  defects: Sequence[Defect], ledger: Ledger, where: IntArray | None = None) -> Columns:
-    """Replace the picked rows' values. Makers receive the picked row numbers; ``where`` maps a row number to its
-    position in ``cols`` when the columns were already reordered (identity when None)."""
+def apply_defects(
+    table: str,
+    cols: Columns,
+    rng: np.random.Generator,
+    picks: dict[str, IntArray],
+    defects: Sequence[Defect],
+    ledger: Ledger,
+    where: IntArray | None = None,
+) -> Columns:
+    """Replace the picked rows' values. Makers receive the picked row numbers; ``where`` maps a row number to
+    its position in ``cols`` when the columns were already reordered (identity when None)."""
     out = dict(cols)
     by_column: dict[str, list[tuple[IntArray, pa.Array]]] = {}
     for d in defects:
         pos = picks.get(d.kind, np.zeros(0, dtype=np.int64))
         if len(pos):
-            by_column.setdefault(d.column, []).append((pos if where is None else where[pos], d.maker(rng, pos)))
+            by_column.setdefault(d.column, []).append(
+                (pos if where is None else where[pos], d.maker(rng, pos))
+            )
         ledger.add(d.kind, table, len(pos))
     for column, parts in by_column.items():  # one replacement pass per column
         positions = np.concatenate([p for p, _ in parts])
@@ -132,17 +147,26 @@ def apply_defects(table: str, cols: Columns, rng: np.random.Generator, picks: di
     return out
 
 
-def plan(rng: np.random.Generator, n: int, counts: Sequence[tuple[str, int]],
-         protected: BoolArray | None = None) -> tuple[dict[str, IntArray], IntArray]:
-    """Pick the rows of each kind among unprotected rows, and the final row order with exact copies inserted."""
+def plan(
+    rng: np.random.Generator, n: int, counts: Sequence[tuple[str, int]], protected: BoolArray | None = None
+) -> tuple[dict[str, IntArray], IntArray]:
+    """Pick the rows of each kind among unprotected rows, and the final row order with exact copies
+    inserted."""
     candidates = np.flatnonzero(~protected) if protected is not None else np.arange(n, dtype=np.int64)
     picks = pick_disjoint(rng, candidates, counts)
     sources = picks.get("exact_duplicate", np.zeros(0, dtype=np.int64))
     return picks, insert_copies(rng, n, rng.permutation(sources))
 
 
-def inject(table: str, cols: Columns, rng: np.random.Generator, counts: Sequence[tuple[str, int]],
-           defects: Sequence[Defect], ledger: Ledger, protected: BoolArray | None = None) -> Columns:
+def inject(
+    table: str,
+    cols: Columns,
+    rng: np.random.Generator,
+    counts: Sequence[tuple[str, int]],
+    defects: Sequence[Defect],
+    ledger: Ledger,
+    protected: BoolArray | None = None,
+) -> Columns:
     """Apply ``defects`` and exact duplicates (``counts`` gives how many of each kind) to a table.
 
     ``protected`` rows are never chosen (e.g. rows that are already messy). Kinds that are not quarantined or
@@ -155,18 +179,25 @@ def inject(table: str, cols: Columns, rng: np.random.Generator, counts: Sequence
     return apply_copies(out, order) if len(order) > n else out
 
 
-def simple_table(table: str, cols: Columns, rng: np.random.Generator, rates: dict[str, float], ledger: Ledger,
-                 defects: Sequence[Defect] = ()) -> Columns:
-    """Inject exact duplicates (and optional defects, each at its rate) into a table generated in one piece."""
+def simple_table(
+    table: str,
+    cols: Columns,
+    rng: np.random.Generator,
+    rates: dict[str, float],
+    ledger: Ledger,
+    defects: Sequence[Defect] = (),
+) -> Columns:
+    """Inject exact duplicates (and optional defects, each at its rate) into a table generated in one
+    piece."""
     n = len(next(iter(cols.values())))
     counts = [(d.kind, exact_count(rates[d.kind], n)) for d in defects]
     counts.append(("exact_duplicate", exact_count(rates["exact_duplicate"], n)))
     return inject(table, cols, rng, counts, defects, ledger)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Value makers
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 
 def from_vocab(values: Sequence[str | None]) -> Maker:

@@ -26,9 +26,9 @@ def id_width(default: int, largest: int) -> int:
     return max(default, len(str(largest)))
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Sales reps
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -79,9 +79,9 @@ def _pick(rng: np.random.Generator, pool: IntArray, size: int) -> IntArray:
     return pool[rng.integers(0, len(pool), size)]
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Accounts
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -117,7 +117,12 @@ class Accounts:
 
 def _company_names(n: int, rng: np.random.Generator) -> pa.Array:
     """``n`` distinct synthetic company names; small runs use simple two-part names (``Brightlogix``)."""
-    p, m, s, w = len(V.COMPANY_PREFIXES), len(V.COMPANY_MIDS) - 1, len(V.COMPANY_SUFFIXES), len(V.COMPANY_WORDS)
+    p, m, s, w = (
+        len(V.COMPANY_PREFIXES),
+        len(V.COMPANY_MIDS) - 1,
+        len(V.COMPANY_SUFFIXES),
+        len(V.COMPANY_WORDS),
+    )
     tiers = (p * s, p * m * s, p * s * (w - 1), p * m * s * (w - 1))
     total = sum(tiers)
     space = min(total, max(2 * n, tiers[0]))
@@ -142,8 +147,12 @@ def _company_names(n: int, rng: np.random.Generator) -> pa.Array:
         if tier in (2, 3):
             word[sel] = 1 + c % (w - 1)
         base += size
-    name = fmt.join(fmt.take(V.COMPANY_PREFIXES, pre), fmt.take(V.COMPANY_MIDS, mid),
-                    fmt.take(V.COMPANY_SUFFIXES, suf), fmt.take(V.COMPANY_WORDS, word))
+    name = fmt.join(
+        fmt.take(V.COMPANY_PREFIXES, pre),
+        fmt.take(V.COMPANY_MIDS, mid),
+        fmt.take(V.COMPANY_SUFFIXES, suf),
+        fmt.take(V.COMPANY_WORDS, word),
+    )
     return name
 
 
@@ -170,14 +179,29 @@ def make_accounts(n: int, rng: np.random.Generator, reps: Reps) -> Accounts:
     variant = categorical(rng, (0.8, 0.1, 0.05, 0.05), n)
     industry_raw = fmt.take(var_vocab, np.where(industry < 0, -1, var_off[np.maximum(industry, 0)] + variant))
     country_vocab, c_off, c_size = spelling_table([c.spellings for c in V.COUNTRIES])
-    country_raw = fmt.take(country_vocab, c_off[country] + np.floor(rng.random(n) * c_size[country]).astype(np.int64))
+    country_raw = fmt.take(
+        country_vocab, c_off[country] + np.floor(rng.random(n) * c_size[country]).astype(np.int64)
+    )
     enterprise = employees >= 1000
     owner = np.where(enterprise, _pick(rng, reps.pool(3), n), _pick(rng, reps.pool(4), n))
     zeros = np.zeros(n, dtype=np.int64)
-    return Accounts(n=n, base_name=base_name, legal=fmt.take(legal_vocab, legal), domain=domain, country=country,
-                    employees=employees, revenue=revenue, industry=industry, industry_raw=industry_raw,
-                    country_raw=country_raw, owner=owner.astype(np.int64), created=zeros, updated=zeros, number=zeros,
-                    width=id_width(6, n))
+    return Accounts(
+        n=n,
+        base_name=base_name,
+        legal=fmt.take(legal_vocab, legal),
+        domain=domain,
+        country=country,
+        employees=employees,
+        revenue=revenue,
+        industry=industry,
+        industry_raw=industry_raw,
+        country_raw=country_raw,
+        owner=owner.astype(np.int64),
+        created=zeros,
+        updated=zeros,
+        number=zeros,
+        width=id_width(6, n),
+    )
 
 
 def _make_unique(values: pa.Array, stem: pa.Array, suffix: pa.Array) -> pa.Array:
@@ -202,8 +226,13 @@ def duplicated(values: pa.Array) -> BoolArray:
     return dup
 
 
-def finalize_accounts(acc: Accounts, contact_account: IntArray, contact_created: IntArray, window: Window,
-                      rng: np.random.Generator) -> None:
+def finalize_accounts(
+    acc: Accounts,
+    contact_account: IntArray,
+    contact_created: IntArray,
+    window: Window,
+    rng: np.random.Generator,
+) -> None:
     """Set creation/update times (before the first contact of the account) and number accounts by creation."""
     n = acc.n
     first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
@@ -211,7 +240,9 @@ def finalize_accounts(acc: Accounts, contact_account: IntArray, contact_created:
     np.minimum.at(first, contact_account[linked], contact_created[linked])
     has = first < np.iinfo(np.int64).max
     lead = rng.integers(DAY // 24, 90 * DAY, n)
-    created = np.where(has, first - lead, window.start - 365 * DAY + rng.integers(0, window.length + 365 * DAY, n))
+    created = np.where(
+        has, first - lead, window.start - 365 * DAY + rng.integers(0, window.length + 365 * DAY, n)
+    )
     created = np.minimum(created, window.end - DAY)
     updated = np.minimum(created + lognormal(rng, 30 * DAY, 1.0, n).astype(np.int64), window.end)
     order = np.argsort(created, kind="stable")
@@ -238,9 +269,9 @@ def accounts_table(acc: Accounts, reps: Reps) -> dict[str, pa.Array]:
     }
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Contacts
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -302,34 +333,49 @@ def _size_fit(employees: IntArray) -> FloatArray:
     return values[np.searchsorted(edges, employees, side="right")]
 
 
-def make_contacts(n: int, window: Window, acc: Accounts, reps: Reps, camps: Campaigns, rates: dict[str, float],
-                  rng: np.random.Generator) -> Contacts:
+def make_contacts(
+    n: int,
+    window: Window,
+    acc: Accounts,
+    reps: Reps,
+    camps: Campaigns,
+    rates: dict[str, float],
+    rng: np.random.Generator,
+) -> Contacts:
     """``n`` contacts: hidden propensity z, firmographics, title, email, source, owner and messy roles."""
     created = np.sort(window.start + (window.length * rng.random(n) ** 0.85).astype(np.int64))
     z = rng.standard_normal(n)
     zb = BEHAVIOUR_CORR * z + np.sqrt(1 - BEHAVIOUR_CORR**2) * rng.standard_normal(n)
     engagement = np.exp(ENGAGEMENT_SIGMA * rng.standard_normal(n) - ENGAGEMENT_SIGMA**2 / 2)
     kind = categorical(rng, V.EMAIL_KIND_WEIGHTS, n)
-    # Employer: business contacts always have one (bigger companies have more contacts); some personal ones too.
+    # Competitors snoop on pricing/product pages; students read the blog and careers pages.
+    zb = zb + np.where(kind == V.EMAIL_COMPETITOR, 0.8, 0.0) - np.where(kind == V.EMAIL_STUDENT, 0.5, 0.0)
+    # Employer: business contacts always have one (bigger companies have more contacts); some personal ones
+    # too.
     weight = acc.employees.astype(np.float64) ** 0.35
     cdf = np.cumsum(weight) / weight.sum()
     employer = np.minimum(np.searchsorted(cdf, rng.random(n), side="right"), acc.n - 1).astype(np.int64)
-    account = np.where((kind == V.EMAIL_BUSINESS) | ((kind == V.EMAIL_PERSONAL) & (rng.random(n) < 0.4)),
-                       employer, -1)
+    account = np.where(
+        (kind == V.EMAIL_BUSINESS) | ((kind == V.EMAIL_PERSONAL) & (rng.random(n) < 0.4)), employer, -1
+    )
     matched = np.where(kind == V.EMAIL_BUSINESS, rng.random(n) < 0.92, rng.random(n) < 0.3)
     account_raw = np.where(matched, account, -1)
     finalize_accounts(acc, account, created, window, rng)
 
     # Messy roles are drawn first (they exclude each other); unicode names only go to clean contacts.
     status = np.zeros(n, dtype=np.int64)
-    k_id, k_email, k_del = (exact_count(rates[k], n) for k in ("invalid_id", "invalid_email", "deleted_contact"))
+    k_id, k_email, k_del = (
+        exact_count(rates[k], n) for k in ("invalid_id", "invalid_email", "deleted_contact")
+    )
     picked = rng.choice(n, size=k_id + k_email + k_del, replace=False)
     status[picked[:k_id]] = INVALID_ID
-    status[picked[k_id:k_id + k_email]] = INVALID_EMAIL
-    status[picked[k_id + k_email:]] = DELETED
+    status[picked[k_id : k_id + k_email]] = INVALID_EMAIL
+    status[picked[k_id + k_email :]] = DELETED
     clean = np.flatnonzero(status == CLEAN)
     unicode = np.zeros(n, dtype=bool)
-    unicode[rng.choice(clean, size=min(exact_count(rates["unicode_name"], n), len(clean)), replace=False)] = True
+    unicode[rng.choice(clean, size=min(exact_count(rates["unicode_name"], n), len(clean)), replace=False)] = (
+        True
+    )
 
     first = rng.integers(0, len(V.FIRST_NAMES), n)
     last = rng.integers(0, len(V.LAST_NAMES), n)
@@ -342,29 +388,41 @@ def make_contacts(n: int, window: Window, acc: Accounts, reps: Reps, camps: Camp
     # Job title: more senior marketing / sales / revenue roles for higher z.
     role = z_categorical(rng, z, [r.weight for r in V.ROLES], [r.beta for r in V.ROLES])
     student = kind == V.EMAIL_STUDENT
-    role = np.where(student, np.where(rng.random(n) < 0.85, V.ROLE_INDEX["student"], V.ROLE_INDEX["intern"]), role)
+    role = np.where(
+        student, np.where(rng.random(n) < 0.85, V.ROLE_INDEX["student"], V.ROLE_INDEX["intern"]), role
+    )
     blank = rng.random(n) < 0.05
     role = np.where(blank, -1, role)
     title_vocab, t_off, t_size = spelling_table([r.spellings for r in V.ROLES])
-    title_idx = np.where(role < 0, -1, t_off[np.maximum(role, 0)] +
-                         np.floor(rng.random(n) * t_size[np.maximum(role, 0)]).astype(np.int64))
+    title_idx = np.where(
+        role < 0,
+        -1,
+        t_off[np.maximum(role, 0)] + np.floor(rng.random(n) * t_size[np.maximum(role, 0)]).astype(np.int64),
+    )
     title = fmt.take([*title_vocab, ""], np.where(blank & (rng.random(n) < 0.4), len(title_vocab), title_idx))
     seniority = np.array([r.seniority for r in V.ROLES])[np.maximum(role, 0)]
     seniority = np.where(role < 0, 1, seniority)
 
     # Country: the employer's (any spelling) for business contacts, else the population mix; ~5% unknown.
-    country = np.where(account >= 0, acc.country[np.maximum(account, 0)],
-                       categorical(rng, [c.weight for c in V.COUNTRIES], n))
+    country = np.where(
+        account >= 0,
+        acc.country[np.maximum(account, 0)],
+        categorical(rng, [c.weight for c in V.COUNTRIES], n),
+    )
     country_vocab, c_off, c_size = spelling_table([c.spellings for c in V.COUNTRIES])
     no_country = rng.random(n) < 0.05
-    country_raw = fmt.take(country_vocab, np.where(no_country, -1, c_off[country] + np.floor(
-        rng.random(n) * c_size[country]).astype(np.int64)))
+    country_raw = fmt.take(
+        country_vocab,
+        np.where(no_country, -1, c_off[country] + np.floor(rng.random(n) * c_size[country]).astype(np.int64)),
+    )
 
     # Lead source and original campaign.
     mix = V.LEAD_SOURCE_MIX
     channel = z_categorical(rng, z, [w for w, _ in mix], [b for _, b in mix])
     ch_vocab, ch_off, ch_size = spelling_table(V.CHANNEL_SPELLINGS)
-    lead_source = fmt.take(ch_vocab, ch_off[channel] + np.floor(rng.random(n) * ch_size[channel]).astype(np.int64))
+    lead_source = fmt.take(
+        ch_vocab, ch_off[channel] + np.floor(rng.random(n) * ch_size[channel]).astype(np.int64)
+    )
     campaign = camps.pick(rng, channel, created)
     campaign = np.where(rng.random(n) < 0.15, -1, campaign)
 
@@ -386,11 +444,13 @@ def make_contacts(n: int, window: Window, acc: Accounts, reps: Reps, camps: Camp
     industry_fit = np.array([i.fit for i in V.INDUSTRIES])
     has_acc = account >= 0
     a = np.maximum(account, 0)
-    fit = (_role_fit(role)
-           + np.where(has_acc, _size_fit(acc.employees[a]), -0.2)
-           + np.where(has_acc & (acc.industry[a] >= 0), industry_fit[np.maximum(acc.industry[a], 0)], 0.0)
-           + np.array([0.3, -0.3, -4.0, -2.5])[kind]
-           + np.where(np.array([c.core for c in V.COUNTRIES])[country], 0.15, 0.0))
+    fit = (
+        _role_fit(role)
+        + np.where(has_acc, _size_fit(acc.employees[a]), -0.2)
+        + np.where(has_acc & (acc.industry[a] >= 0), industry_fit[np.maximum(acc.industry[a], 0)], 0.0)
+        + np.array([0.3, -0.3, -4.0, -2.5])[kind]
+        + np.where(np.array([c.core for c in V.COUNTRIES])[country], 0.15, 0.0)
+    )
 
     email, company = _emails_and_companies(n, kind, account, first, last, acc, rng)
     updated = np.minimum(created + lognormal(rng, 2 * DAY, 1.5, n).astype(np.int64), window.end)
@@ -418,8 +478,11 @@ def make_contacts(n: int, window: Window, acc: Accounts, reps: Reps, camps: Camp
     # Second version rows (a promotion): ~5% of clean contacts with room left in the window.
     room = np.flatnonzero((status == CLEAN) & (window.end - updated > 3 * DAY))
     version_of = np.sort(rng.choice(room, size=min(exact_count(0.05, n), len(room)), replace=False))
-    version_updated = updated[version_of] + (rng.random(len(version_of)) *
-                                             (window.end - updated[version_of] - DAY)).astype(np.int64) + DAY
+    version_updated = (
+        updated[version_of]
+        + (rng.random(len(version_of)) * (window.end - updated[version_of] - DAY)).astype(np.int64)
+        + DAY
+    )
     version_title = _promoted_titles(role[version_of], title.take(pa.array(version_of)), rng)
 
     # Email-case duplicates: originals are clean business/personal contacts.
@@ -427,11 +490,32 @@ def make_contacts(n: int, window: Window, acc: Accounts, reps: Reps, camps: Camp
     k_dup = min(exact_count(rates["email_case_duplicate"], n), len(eligible))
     dup_of = np.sort(rng.choice(eligible, size=k_dup, replace=False)).astype(np.int64)
 
-    return Contacts(n=n, width=width, z=z, zb=zb, engagement=engagement, fit=fit, created=created, updated=updated, status=status,
-                    email_kind=kind, account=account, account_raw=account_raw, role=role, seniority=seniority,
-                    owner=owner, lead_channel=channel, first=first, last=last, unicode=unicode, columns=columns,
-                    version_of=version_of, version_title=version_title,
-                    version_updated=version_updated.astype(np.int64), dup_of=dup_of)
+    return Contacts(
+        n=n,
+        width=width,
+        z=z,
+        zb=zb,
+        engagement=engagement,
+        fit=fit,
+        created=created,
+        updated=updated,
+        status=status,
+        email_kind=kind,
+        account=account,
+        account_raw=account_raw,
+        role=role,
+        seniority=seniority,
+        owner=owner,
+        lead_channel=channel,
+        first=first,
+        last=last,
+        unicode=unicode,
+        columns=columns,
+        version_of=version_of,
+        version_title=version_title,
+        version_updated=version_updated.astype(np.int64),
+        dup_of=dup_of,
+    )
 
 
 def _promoted_titles(role: IntArray, old: pa.Array, rng: np.random.Generator) -> pa.Array:
@@ -439,27 +523,54 @@ def _promoted_titles(role: IntArray, old: pa.Array, rng: np.random.Generator) ->
     out: list[str] = []
     old_py = old.to_pylist()
     for r, before in zip(role, old_py, strict=True):
-        target = V.ROLES[V.ROLE_INDEX[V.PROMOTION[V.ROLES[r].key]]] if r >= 0 else V.ROLES[V.ROLE_INDEX["mgr_marketing"]]
+        target = (
+            V.ROLES[V.ROLE_INDEX[V.PROMOTION[V.ROLES[r].key]]]
+            if r >= 0
+            else V.ROLES[V.ROLE_INDEX["mgr_marketing"]]
+        )
         choices = [t for t in target.spellings if t != before]
         out.append(choices[int(rng.integers(0, len(choices)))] if choices else f"Senior {before}")
     return fmt.as_column(out)
 
 
-def _emails_and_companies(n: int, kind: IntArray, account: IntArray, first: IntArray, last: IntArray,
-                          acc: Accounts, rng: np.random.Generator) -> tuple[pa.Array, pa.Array]:
-    """Unique (after trim + lower) email addresses with cosmetic case/space variants, and typed company names."""
+def _emails_and_companies(
+    n: int,
+    kind: IntArray,
+    account: IntArray,
+    first: IntArray,
+    last: IntArray,
+    acc: Accounts,
+    rng: np.random.Generator,
+) -> tuple[pa.Array, pa.Array]:
+    """Unique (after trim + lower) email addresses with cosmetic case/space variants, and typed company
+    names."""
     f = fmt.take(FIRST_FOLD, first)
     la = fmt.take(LAST_FOLD, last)
     initial = pc.utf8_slice_codeunits(f, 0, 1)
     digits = fmt.integers(rng.integers(1, 9999, n))
-    variants = [fmt.join(f, ".", la), fmt.join(initial, la), fmt.join(f, "_", la), f, fmt.join(f, ".", la, digits),
-                fmt.join(f, la, digits)]
-    fmt_idx = np.where(kind == V.EMAIL_BUSINESS, categorical(rng, (0.7, 0.15, 0.08, 0.07, 0.0, 0.0), n),
-                       np.where(kind == V.EMAIL_PERSONAL, categorical(rng, (0.35, 0, 0.05, 0, 0.4, 0.2), n), 0))
+    variants = [
+        fmt.join(f, ".", la),
+        fmt.join(initial, la),
+        fmt.join(f, "_", la),
+        f,
+        fmt.join(f, ".", la, digits),
+        fmt.join(f, la, digits),
+    ]
+    fmt_idx = np.where(
+        kind == V.EMAIL_BUSINESS,
+        categorical(rng, (0.7, 0.15, 0.08, 0.07, 0.0, 0.0), n),
+        np.where(kind == V.EMAIL_PERSONAL, categorical(rng, (0.35, 0, 0.05, 0, 0.4, 0.2), n), 0),
+    )
     local = pc.choose(pa.array(fmt_idx, pa.int8()), *variants)
     n_acc = acc.n
-    dom_vocab = pa.concat_arrays([acc.domain, fmt.as_column(V.PERSONAL_DOMAINS), fmt.as_column(V.COMPETITOR_DOMAINS),
-                                  fmt.as_column(V.STUDENT_DOMAINS)])
+    dom_vocab = pa.concat_arrays(
+        [
+            acc.domain,
+            fmt.as_column(V.PERSONAL_DOMAINS),
+            fmt.as_column(V.COMPETITOR_DOMAINS),
+            fmt.as_column(V.STUDENT_DOMAINS),
+        ]
+    )
     personal = n_acc + categorical(rng, V.PERSONAL_DOMAIN_WEIGHTS, n)
     competitor = n_acc + len(V.PERSONAL_DOMAINS) + rng.integers(0, len(V.COMPETITOR_DOMAINS), n)
     school = rng.integers(0, len(V.STUDENT_DOMAINS), n)
@@ -476,18 +587,32 @@ def _emails_and_companies(n: int, kind: IntArray, account: IntArray, first: IntA
         local = pc.if_else(pa.array(dup), fmt.join(local, fmt.integers(rng.integers(2, 99, n))), local)
         email = fmt.join(local, "@", domain)
     style = categorical(rng, (0.87, 0.08, 0.02, 0.01, 0.01, 0.01), n)
-    email = pc.choose(pa.array(style, pa.int8()), email, pc.utf8_title(email), pc.utf8_upper(email),
-                      fmt.join(" ", email), fmt.join(email, " "), fmt.join(" ", email, " "))
+    email = pc.choose(
+        pa.array(style, pa.int8()),
+        email,
+        pc.utf8_title(email),
+        pc.utf8_upper(email),
+        fmt.join(" ", email),
+        fmt.join(email, " "),
+        fmt.join(" ", email, " "),
+    )
 
     # Company name as typed.
     a = np.maximum(account, 0)
     base = acc.base_name.take(pa.array(a))
     full = acc.name.take(pa.array(a))
-    typed = pc.choose(pa.array(categorical(rng, (0.5, 0.3, 0.12, 0.08), n), pa.int8()), base, full,
-                      pc.utf8_lower(base), pc.utf8_upper(base))
-    other = pc.choose(pa.array(np.where(kind == V.EMAIL_COMPETITOR, 0, 1), pa.int8()),
-                      fmt.take(V.COMPETITOR_NAMES, competitor - n_acc - len(V.PERSONAL_DOMAINS)),
-                      fmt.take(V.STUDENT_SCHOOLS, school))
+    typed = pc.choose(
+        pa.array(categorical(rng, (0.5, 0.3, 0.12, 0.08), n), pa.int8()),
+        base,
+        full,
+        pc.utf8_lower(base),
+        pc.utf8_upper(base),
+    )
+    other = pc.choose(
+        pa.array(np.where(kind == V.EMAIL_COMPETITOR, 0, 1), pa.int8()),
+        fmt.take(V.COMPETITOR_NAMES, competitor - n_acc - len(V.PERSONAL_DOMAINS)),
+        fmt.take(V.STUDENT_SCHOOLS, school),
+    )
     company = pc.if_else(pa.array(account >= 0), typed, other)
     no_company = ((kind == V.EMAIL_PERSONAL) & (account < 0)) | (rng.random(n) < 0.05)
     return email, fmt.with_nulls(company, no_company)

@@ -35,9 +35,18 @@ from .stream import EVENT_ID_WIDTH, EVENT_KINDS, DupTracker, event_chunk_table
 from .writer import Format, TableWriter, write_manifest, write_table
 
 
-def generate_dataset(out_dir: Path, contacts: int, seed: int, *, events_per_contact: float = 100.0,
-                     fmt: Format = "parquet", end_date: date = date(2026, 6, 30), months: int = 18,
-                     messy: MessyConfig | None = None, progress: bool = True) -> dict[str, Any]:
+def generate_dataset(
+    out_dir: Path,
+    contacts: int,
+    seed: int,
+    *,
+    events_per_contact: float = 100.0,
+    fmt: Format = "parquet",
+    end_date: date = date(2026, 6, 30),
+    months: int = 18,
+    messy: MessyConfig | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Generate the raw CRM + marketing export into ``out_dir`` and return the manifest (also written as
     ``_manifest.json``). Same arguments give byte-identical files. ``messy=None`` uses the default rates;
     ``MessyConfig.none()`` gives clean data.
@@ -77,14 +86,22 @@ def generate_dataset(out_dir: Path, contacts: int, seed: int, *, events_per_cont
             for chunk in range(n_chunks):
                 lo, hi = chunk * CHUNK_CONTACTS, min((chunk + 1) * CHUNK_CONTACTS, contacts)
                 rng = rng_for(seed, STREAM_EVENTS, chunk)
-                ctx = ChunkContext(z=people.zb[lo:hi], created=people.created[lo:hi],
-                                   life=np.maximum(window.end - people.created[lo:hi], 0), volume=volume[lo:hi],
-                                   active=people.active[lo:hi], end=window.end,
-                                   events_per_contact=events_per_contact, vocab=vocab, camps=camps)
+                ctx = ChunkContext(
+                    z=people.zb[lo:hi],
+                    created=people.created[lo:hi],
+                    life=np.maximum(window.end - people.created[lo:hi], 0),
+                    volume=volume[lo:hi],
+                    active=people.active[lo:hi],
+                    end=window.end,
+                    events_per_contact=events_per_contact,
+                    vocab=vocab,
+                    camps=camps,
+                )
                 ev = generate_events(ctx, rng)
                 agg.update(lo, hi - lo, ev)
-                events_out.write(event_chunk_table(ev, lo, people, dups, next_id, vocab, window, diffuser, ledger,
-                                                   rng))
+                events_out.write(
+                    event_chunk_table(ev, lo, people, dups, next_id, vocab, window, diffuser, ledger, rng)
+                )
                 next_id += len(ev)
                 bar.advance(task)
             rows["events"] = events_out.rows
@@ -95,43 +112,91 @@ def generate_dataset(out_dir: Path, contacts: int, seed: int, *, events_per_cont
         crm = run_crm(people, agg, acc, reps, window, rng_for(seed, STREAM_CRM))
         messy_rng = rng_for(seed, STREAM_MESSY)
         dup_created = dup_creation_times(people, dups.first_moved, window, messy_rng)
-        rows["contacts"] = write_table(out_dir, "contacts", fmt,
-                                       contacts_table(people, dup_created, window, rates, ledger, messy_rng))
-        rows["accounts"] = write_table(out_dir, "accounts", fmt,
-                                       simple_table("accounts", accounts_table(acc, reps), messy_rng, rates, ledger))
+        rows["contacts"] = write_table(
+            out_dir, "contacts", fmt, contacts_table(people, dup_created, window, rates, ledger, messy_rng)
+        )
+        rows["accounts"] = write_table(
+            out_dir,
+            "accounts",
+            fmt,
+            simple_table("accounts", accounts_table(acc, reps), messy_rng, rates, ledger),
+        )
         rows["lead_stage_history"] = write_table(
-            out_dir, "lead_stage_history", fmt, simple_table("lead_stage_history", crm.stages, messy_rng, rates, ledger))
+            out_dir,
+            "lead_stage_history",
+            fmt,
+            simple_table("lead_stage_history", crm.stages, messy_rng, rates, ledger),
+        )
         rows["opportunities"] = write_table(
-            out_dir, "opportunities", fmt, simple_table("opportunities", crm.opportunities, messy_rng, rates, ledger))
+            out_dir,
+            "opportunities",
+            fmt,
+            simple_table("opportunities", crm.opportunities, messy_rng, rates, ledger),
+        )
         rows["sales_activities"] = write_table(
-            out_dir, "sales_activities", fmt,
-            simple_table("sales_activities", crm.activities, messy_rng, rates, ledger,
-                         [Defect("invalid_id", "activity_id", bad_ids())]))
-        rows["sales_reps"] = write_table(out_dir, "sales_reps", fmt,
-                                         simple_table("sales_reps", reps.columns, messy_rng, rates, ledger))
-        rows["campaigns"] = write_table(out_dir, "campaigns", fmt,
-                                        simple_table("campaigns", campaigns_table(camps), messy_rng, rates, ledger))
+            out_dir,
+            "sales_activities",
+            fmt,
+            simple_table(
+                "sales_activities",
+                crm.activities,
+                messy_rng,
+                rates,
+                ledger,
+                [Defect("invalid_id", "activity_id", bad_ids())],
+            ),
+        )
+        rows["sales_reps"] = write_table(
+            out_dir, "sales_reps", fmt, simple_table("sales_reps", reps.columns, messy_rng, rates, ledger)
+        )
+        rows["campaigns"] = write_table(
+            out_dir,
+            "campaigns",
+            fmt,
+            simple_table("campaigns", campaigns_table(camps), messy_rng, rates, ledger),
+        )
         spend = make_spend(camps, window, max(0.2, (contacts / 20_000) ** 0.5), rng_for(seed, STREAM_SPEND))
 
         def negative(rng: np.random.Generator, pos: np.ndarray) -> Any:
             return money(-spend.cents[pos])
 
         rows["marketing_spend"] = write_table(
-            out_dir, "marketing_spend", fmt,
-            simple_table("marketing_spend", spend_table(spend, camps), messy_rng, rates, ledger,
-                         [Defect("negative_spend", "amount", negative)]))
+            out_dir,
+            "marketing_spend",
+            fmt,
+            simple_table(
+                "marketing_spend",
+                spend_table(spend, camps),
+                messy_rng,
+                rates,
+                ledger,
+                [Defect("negative_spend", "amount", negative)],
+            ),
+        )
         bar.advance(tables)
 
     manifest: dict[str, Any] = {
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "contacts": contacts,
-        "events_per_contact": events_per_contact,
+        "events_per_contact": float(events_per_contact),
         "end_date": end_date.isoformat(),
         "months": months,
         "format": fmt,
-        "rows": {t: rows[t] for t in ("contacts", "accounts", "lead_stage_history", "opportunities",
-                                      "sales_activities", "sales_reps", "events", "campaigns", "marketing_spend")},
+        "rows": {
+            t: rows[t]
+            for t in (
+                "contacts",
+                "accounts",
+                "lead_stage_history",
+                "opportunities",
+                "sales_activities",
+                "sales_reps",
+                "events",
+                "campaigns",
+                "marketing_spend",
+            )
+        },
         "messy": ledger.messy,
         "expected_quarantine": ledger.quarantine,
         "expected_duplicates": ledger.duplicates,

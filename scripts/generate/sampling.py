@@ -27,8 +27,9 @@ def categorical(rng: np.random.Generator, weights: Sequence[float], size: int) -
     return np.minimum(np.searchsorted(cdf, rng.random(size), side="right"), len(cdf) - 1).astype(np.int64)
 
 
-def z_categorical(rng: np.random.Generator, z: FloatArray, weights: Sequence[float],
-                  betas: Sequence[float]) -> IntArray:
+def z_categorical(
+    rng: np.random.Generator, z: FloatArray, weights: Sequence[float], betas: Sequence[float]
+) -> IntArray:
     """One draw per element of ``z`` with P(k) proportional to ``weights[k] * exp(betas[k] * z)``.
 
     z is binned (width 0.1) so the per-row work is one ``searchsorted`` on a flattened table of CDFs.

@@ -1,4 +1,5 @@
-"""Per-chunk assembly of the events table: re-attribution to email-case duplicates, string columns, defects."""
+"""Per-chunk assembly of the events table: re-attribution to email-case duplicates, string columns,
+defects."""
 
 from __future__ import annotations
 
@@ -17,13 +18,21 @@ from .sampling import IntArray, group_rank
 
 EVENT_ID_WIDTH = 10
 REATTRIBUTED_SHARE = 0.2
-EVENT_KINDS = ("invalid_id", "unknown_event_type", "future_timestamp", "invalid_timestamp", "orphan_event",
-               "mixed_timezone", "exact_duplicate")
+EVENT_KINDS = (
+    "invalid_id",
+    "unknown_event_type",
+    "future_timestamp",
+    "invalid_timestamp",
+    "orphan_event",
+    "mixed_timezone",
+    "exact_duplicate",
+)
 
 
 @dataclass
 class DupTracker:
-    """Email-case duplicates: number of the duplicate record per original contact and the first moved event."""
+    """Email-case duplicates: number of the duplicate record per original contact and the first moved
+    event."""
 
     number: IntArray  # per contact: the duplicate's contact number, 0 if the contact has no duplicate
     slot: IntArray  # per contact: index of its duplicate in ``people.dup_of``, -1 if none
@@ -57,8 +66,9 @@ def contact_numbers(ev: Events, lo: int, dups: DupTracker) -> IntArray:
     return number
 
 
-def event_columns(ev: Events, number: IntArray, event_number: IntArray, spelling: IntArray, width: int,
-                  vocab: EventVocab) -> Columns:
+def event_columns(
+    ev: Events, number: IntArray, event_number: IntArray, spelling: IntArray, width: int, vocab: EventVocab
+) -> Columns:
     """Raw string columns of events (one row per element, in the given order)."""
     return {
         "event_id": fmt.ids("E", event_number, EVENT_ID_WIDTH),
@@ -99,12 +109,22 @@ def event_defects(t: IntArray, window: Window, width: int) -> list[Defect]:
     ]
 
 
-def event_chunk_table(ev: Events, lo: int, people: Contacts, dups: DupTracker, first_id: int, vocab: EventVocab,
-                      window: Window, diffuser: Diffuser, ledger: Ledger, rng: np.random.Generator) -> Columns:
+def event_chunk_table(
+    ev: Events,
+    lo: int,
+    people: Contacts,
+    dups: DupTracker,
+    first_id: int,
+    vocab: EventVocab,
+    window: Window,
+    diffuser: Diffuser,
+    ledger: Ledger,
+    rng: np.random.Generator,
+) -> Columns:
     """The chunk's events as raw columns, in time order, with this chunk's share of the event defects.
 
-    Rows to damage and exact copies are planned on row numbers first, so strings are built once, already in the
-    final order (copies share the original's event id and values).
+    Rows to damage and exact copies are planned on row numbers first, so strings are built once, already in
+    the final order (copies share the original's event id and values).
     """
     number = contact_numbers(ev, lo, dups)
     order = np.argsort(ev.t, kind="stable")
@@ -112,7 +132,9 @@ def event_chunk_table(ev: Events, lo: int, people: Contacts, dups: DupTracker, f
     n = len(ev)
     picks, final = plan(rng, n, diffuser.counts(n))
     spelling = vocab.spell_off[ev.typ] + np.floor(rng.random(n) * vocab.spell_size[ev.typ]).astype(np.int64)
-    cols = event_columns(ev.take(final), number[final], first_id + final, spelling[final], people.width, vocab)
+    cols = event_columns(
+        ev.take(final), number[final], first_id + final, spelling[final], people.width, vocab
+    )
     where = np.empty(n, dtype=np.int64)
     where[final] = np.arange(len(final))
     cols = apply_defects("events", cols, rng, picks, event_defects(ev.t, window, people.width), ledger, where)

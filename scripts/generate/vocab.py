@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # People
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 FIRST_NAMES: tuple[str, ...] = (
     "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "William", "Elizabeth",
@@ -21,7 +21,8 @@ FIRST_NAMES: tuple[str, ...] = (
     "Ronald", "Rebecca", "Edward", "Sharon", "Jason", "Laura", "Jeffrey", "Cynthia", "Ryan", "Kathleen",
     "Jacob", "Amy", "Gary", "Angela", "Nicholas", "Shirley", "Eric", "Anna", "Jonathan", "Brenda",
     "Stephen", "Pamela", "Larry", "Emma", "Justin", "Nicole", "Scott", "Helen", "Brandon", "Samantha",
-    "Benjamin", "Katherine", "Samuel", "Christine", "Gregory", "Debra", "Alexander", "Rachel", "Frank", "Carolyn",
+    "Benjamin", "Katherine", "Samuel", "Christine", "Gregory", "Debra", "Alexander", "Rachel", "Frank",
+    "Carolyn",
     "Raymond", "Janet", "Patrick", "Catherine", "Jack", "Maria", "Dennis", "Heather", "Jerry", "Diane",
     "Lukas", "Sophie", "Felix", "Hannah", "Jonas", "Lea", "Leon", "Mia", "Noah", "Lina",
     "Arjun", "Priya", "Rahul", "Ananya", "Vikram", "Kavya", "Hiro", "Yuki", "Kenji", "Aiko",
@@ -42,7 +43,8 @@ LAST_NAMES: tuple[str, ...] = (
     "Wallace", "Woods", "Cole", "West", "Jordan", "Owens", "Reynolds", "Fisher", "Ellis", "Harrison",
     "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Hoffmann", "Koch", "Richter",
     "Sharma", "Patel", "Singh", "Kumar", "Gupta", "Reddy", "Iyer", "Rao", "Nair", "Mehta",
-    "Tanaka", "Suzuki", "Takahashi", "Watanabe", "Ito", "Nakamura", "Kobayashi", "Kato", "Yoshida", "Yamamoto",
+    "Tanaka", "Suzuki", "Takahashi", "Watanabe", "Ito", "Nakamura", "Kobayashi", "Kato", "Yoshida",
+    "Yamamoto",
     "Dubois", "Martin", "Bernard", "Durand", "Moreau", "Laurent", "Silva", "Santos", "Oliveira", "Costa",
     "Jansen", "DeVries", "Bakker", "Visser", "Smit", "Lopez", "Martinez", "Sanchez", "Perez", "Gomez",
 )
@@ -53,13 +55,16 @@ UNICODE_FIRST: tuple[tuple[str, str], ...] = (
     ("Søren", "soren"), ("Björn", "bjorn"), ("Chloé", "chloe"), ("Héctor", "hector"), ("Åsa", "asa"),
     ("Jürgen", "juergen"), ("Çağla", "cagla"), ("Александр", "aleksandr"), ("Mónica", "monica"),
     ("Renée", "renee"), ("Zoltán", "zoltan"), ("Siobhán", "siobhan"), ("Małgorzata", "malgorzata"),
-    ("Thảo", "thao"), ("Đức", "duc"), ("太郎", "taro"), ("美咲", "misaki"), ("Ñuño", "nuno"), ("Inés", "ines"),
+    ("Thảo", "thao"), ("Đức", "duc"), ("太郎", "taro"), ("美咲", "misaki"), ("Ñuño", "nuno"),
+    ("Inés", "ines"),
 )
 UNICODE_LAST: tuple[tuple[str, str], ...] = (
-    ("Müller", "mueller"), ("Ørsted", "orsted"), ("Nguyễn", "nguyen"), ("山田", "yamada"), ("O'Brien", "obrien"),
+    ("Müller", "mueller"), ("Ørsted", "orsted"), ("Nguyễn", "nguyen"), ("山田", "yamada"),
+    ("O'Brien", "obrien"),
     ("García", "garcia"), ("Wójcik", "wojcik"), ("Söderström", "soderstrom"), ("Dvořák", "dvorak"),
     ("Öztürk", "ozturk"), ("Fernández", "fernandez"), ("Lefèvre", "lefevre"), ("D'Angelo", "dangelo"),
-    ("Jiménez", "jimenez"), ("佐藤", "sato"), ("Иванов", "ivanov"), ("Ｔａｎａｋａ", "tanaka"), ("Trần", "tran"),
+    ("Jiménez", "jimenez"), ("佐藤", "sato"), ("Иванов", "ivanov"), ("Ｔａｎａｋａ", "tanaka"),
+    ("Trần", "tran"),
     ("Çelik", "celik"), ("Þórsson", "thorsson"), ("Gonçalves", "goncalves"), ("Łukaszewski", "lukaszewski"),
 )
 
@@ -70,7 +75,8 @@ PERSONAL_DOMAIN_WEIGHTS: tuple[float, ...] = (0.45, 0.12, 0.1, 0.14, 0.08, 0.06,
 COMPETITOR_DOMAINS: tuple[str, ...] = ("rivalmetrics.com", "leadlytics.io", "funnelforge.com")
 COMPETITOR_NAMES: tuple[str, ...] = ("RivalMetrics", "Leadlytics", "FunnelForge")
 STUDENT_DOMAINS: tuple[str, ...] = (
-    "northfield.edu", "lakeshore.edu", "westbrook.edu", "riverside-state.edu", "hillcrest.edu", "eastgate.edu",
+    "northfield.edu", "lakeshore.edu", "westbrook.edu", "riverside-state.edu", "hillcrest.edu",
+    "eastgate.edu",
 )
 STUDENT_SCHOOLS: tuple[str, ...] = (
     "Northfield University", "Lakeshore College", "Westbrook University", "Riverside State University",
@@ -81,9 +87,9 @@ STUDENT_SCHOOLS: tuple[str, ...] = (
 EMAIL_BUSINESS, EMAIL_PERSONAL, EMAIL_COMPETITOR, EMAIL_STUDENT = 0, 1, 2, 3
 EMAIL_KIND_WEIGHTS: tuple[float, ...] = (0.70, 0.255, 0.015, 0.03)
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Job titles: one role per (seniority, function) with many spellings
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 
 class Role(NamedTuple):
@@ -107,13 +113,16 @@ ROLES: tuple[Role, ...] = (
     Role("vp_marketing", 4, "marketing", 0.04, 1.0,
          ("VP of Marketing", "vp, marketing", "Vice President Marketing", "VP Marketing", "Head of Growth",
           "Head of Marketing", "VP Demand Generation")),
-    Role("vp_sales", 4, "sales", 0.03, 0.9, ("VP Sales", "VP of Sales", "Vice President, Sales", "Head of Sales")),
+    Role("vp_sales", 4, "sales", 0.03, 0.9,
+         ("VP Sales", "VP of Sales", "Vice President, Sales", "Head of Sales")),
     Role("vp_revops", 4, "revenue", 0.015, 1.0,
          ("Head of Revenue Operations", "VP Revenue Operations", "Head of RevOps")),
     Role("dir_marketing", 3, "marketing", 0.06, 0.8,
-         ("Marketing Director", "Director of Marketing", "Dir. Demand Generation", "Director, Marketing Operations",
+         ("Marketing Director", "Director of Marketing", "Dir. Demand Generation",
+          "Director, Marketing Operations",
           "Director of Growth", "dir. marketing")),
-    Role("dir_sales", 3, "sales", 0.04, 0.6, ("Sales Director", "Director of Sales", "Director, Sales Development")),
+    Role("dir_sales", 3, "sales", 0.04, 0.6,
+         ("Sales Director", "Director of Sales", "Director, Sales Development")),
     Role("mgr_marketing", 2, "marketing", 0.12, 0.5,
          ("Marketing Manager", "Sr. Marketing Ops Manager", "Demand Generation Manager",
           "Marketing Operations Manager", "Growth Marketing Manager", "Product Marketing Manager",
@@ -128,8 +137,10 @@ ROLES: tuple[Role, ...] = (
     Role("engineer", 1, "engineering", 0.08, -0.3,
          ("Software Engineer", "Senior Software Engineer", "Developer", "Data Engineer")),
     Role("it", 2, "it", 0.04, -0.1, ("IT Manager", "IT Director", "Systems Administrator")),
-    Role("finance", 1, "finance", 0.04, -0.3, ("Finance Analyst", "Accountant", "Controller", "Finance Manager")),
-    Role("hr", 1, "hr", 0.04, -0.5, ("HR Generalist", "HR Manager", "Recruiter", "Talent Acquisition Specialist")),
+    Role("finance", 1, "finance", 0.04, -0.3,
+         ("Finance Analyst", "Accountant", "Controller", "Finance Manager")),
+    Role("hr", 1, "hr", 0.04, -0.5,
+         ("HR Generalist", "HR Manager", "Recruiter", "Talent Acquisition Specialist")),
     Role("consultant", 1, "other", 0.04, -0.2,
          ("Consultant", "Marketing Consultant", "Freelance Consultant", "Independent Consultant")),
     Role("other", 1, "other", 0.06, -0.1,
@@ -152,12 +163,12 @@ FUNCTION_FIT: dict[str, float] = {
     "finance": 0.3, "hr": 0.0, "other": 0.1,
 }
 BUDGET_TRUE_P: tuple[float, ...] = (0.02, 0.1, 0.3, 0.55, 0.7, 0.85)  # by seniority 0..5
-BUDGET_TRUE: tuple[str, ...] = ("true", "yes", "1", "TRUE", "Yes")
-BUDGET_FALSE: tuple[str, ...] = ("false", "no", "0", "FALSE", "No")
+BUDGET_TRUE: tuple[str, ...] = ("true", "yes", "1")
+BUDGET_FALSE: tuple[str, ...] = ("false", "no", "0")
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Geography, companies
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 
 class Country(NamedTuple):
@@ -175,8 +186,10 @@ class Country(NamedTuple):
 COUNTRIES: tuple[Country, ...] = (
     Country("US", ("United States", "USA", "US", "U.S.", "united states of america"), 0.42,
             (".com", ".io", ".ai", ".co"), ("", " Inc.", " LLC", " Corp."), "NA", True),
-    Country("DE", ("Germany", "Deutschland", "DE"), 0.10, (".de", ".com"), (" GmbH", " AG", ""), "EMEA", True),
-    Country("GB", ("United Kingdom", "UK", "GB", "Great Britain"), 0.10, (".co.uk", ".com"), (" Ltd", " plc", ""),
+    Country("DE", ("Germany", "Deutschland", "DE"), 0.10, (".de", ".com"), (" GmbH", " AG", ""), "EMEA",
+            True),
+    Country("GB", ("United Kingdom", "UK", "GB", "Great Britain"), 0.10, (".co.uk", ".com"),
+            (" Ltd", " plc", ""),
             "EMEA", True),
     Country("FR", ("France", "FR"), 0.05, (".fr", ".com"), (" SAS", " SA", ""), "EMEA", False),
     Country("CA", ("Canada", "CA"), 0.06, (".ca", ".com"), (" Inc.", ""), "NA", True),
@@ -209,8 +222,8 @@ COMPANY_SUFFIXES: tuple[str, ...] = (
     "run", "shift", "signal", "spark", "tide", "trail", "vault", "vista", "wire", "yard",
     "able", "ant", "ara", "ex", "ia", "ico", "ion", "ium", "ora", "os",
 )
-COMPANY_WORDS: tuple[str, ...] = (
-    "", "", "", "", " Labs", " Systems", " Group", " Health", " Analytics", " Digital", " Solutions",
+COMPANY_WORDS: tuple[str, ...] = (  # index 0 = no word; the others are used by the longer name tiers
+    "", " Labs", " Systems", " Group", " Health", " Analytics", " Digital", " Solutions",
     " Partners", " Networks", " Cloud", " Data", " AI",
 )
 
@@ -224,22 +237,23 @@ class Industry(NamedTuple):
 
 
 INDUSTRIES: tuple[Industry, ...] = (
-    Industry("Software", 0.24, 0.5), Industry("Financial Services", 0.12, 0.3), Industry("Healthcare", 0.10, 0.1),
+    Industry("Software", 0.24, 0.5), Industry("Financial Services", 0.12, 0.3),
+    Industry("Healthcare", 0.10, 0.1),
     Industry("Manufacturing", 0.11, 0.0), Industry("Retail", 0.09, 0.1), Industry("Education", 0.06, -0.3),
     Industry("Government", 0.04, -0.4), Industry("Media", 0.07, 0.2), Industry("Consulting", 0.11, 0.2),
     Industry("Nonprofit", 0.06, -0.5),
 )
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Marketing channels, campaigns, assets
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 CHANNELS: tuple[str, ...] = (
     "paid_search", "paid_social", "organic_search", "email", "webinar", "events", "referral", "direct",
     "partner", "content_syndication",
 )
-CH_PAID_SEARCH, CH_PAID_SOCIAL, CH_ORGANIC, CH_EMAIL, CH_WEBINAR, CH_EVENTS, CH_REFERRAL, CH_DIRECT, CH_PARTNER, \
-    CH_SYNDICATION = range(10)
+(CH_PAID_SEARCH, CH_PAID_SOCIAL, CH_ORGANIC, CH_EMAIL, CH_WEBINAR, CH_EVENTS, CH_REFERRAL, CH_DIRECT,
+ CH_PARTNER, CH_SYNDICATION) = range(10)
 CHANNEL_SPELLINGS: tuple[tuple[str, ...], ...] = (
     ("Paid Search", "google ads", "PPC"),
     ("Paid Social", "linkedin ads", "facebook ads"),
@@ -260,14 +274,20 @@ LEAD_SOURCE_MIX: tuple[tuple[float, float], ...] = (
 PAID_CHANNELS: tuple[int, ...] = (CH_PAID_SEARCH, CH_PAID_SOCIAL, CH_SYNDICATION, CH_EVENTS, CH_WEBINAR)
 
 WEBINAR_TITLES: tuple[str, ...] = (
-    "Lead Scoring 101", "From MQL to Pipeline", "Building a Scoring Model in dbt", "Attribution Without Tears",
+    "Lead Scoring 101", "From MQL to Pipeline", "Building a Scoring Model in dbt",
+    "Attribution Without Tears",
     "Intent Signals That Matter", "RevOps Roundtable", "Scoring Product-Led Leads",
-    "Marketing Metrics Your CFO Cares About", "Fixing Your Funnel Data", "Sales and Marketing Alignment in Practice",
+    "Marketing Metrics Your CFO Cares About", "Fixing Your Funnel Data",
+    "Sales and Marketing Alignment in Practice",
 )
-SEARCH_THEMES: tuple[str, ...] = ("Lead Scoring", "Marketing Attribution", "Competitor Terms", "Funnel Analytics")
+SEARCH_THEMES: tuple[str, ...] = (
+    "Lead Scoring", "Marketing Attribution", "Competitor Terms", "Funnel Analytics",
+)
 SOCIAL_THEMES: tuple[str, ...] = ("ABM Enterprise", "Demand Gen Leaders", "RevOps Audience", "Lookalike")
 EMAIL_THEMES: tuple[str, ...] = ("Product Update", "Customer Stories", "Quarterly Insights", "Feature Launch")
-TRADE_SHOWS: tuple[str, ...] = ("SaaStr Annual", "B2B Marketing Expo", "MarTech Summit", "Dreamforce", "INBOUND")
+TRADE_SHOWS: tuple[str, ...] = (
+    "SaaStr Annual", "B2B Marketing Expo", "MarTech Summit", "Dreamforce", "INBOUND",
+)
 SYNDICATION_PARTNERS: tuple[str, ...] = ("TechTarget", "Integrate", "NetLine", "Madison Logic")
 
 ASSETS: tuple[tuple[str, str], ...] = (
@@ -291,9 +311,9 @@ FORMS: tuple[tuple[str, str], ...] = (
 )
 FORM_WEIGHTS: tuple[float, ...] = (0.25, 0.15, 0.3, 0.08, 0.1, 0.05, 0.07)
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Web site
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 SITE = "https://www.acmeflow.io/"
 
@@ -316,7 +336,8 @@ SEGMENTS: tuple[Segment, ...] = (
     Segment("security", 0.015, 0.5, ("", "soc2", "gdpr", "trust-center")),
     Segment("customers", 0.0015, 0.9, ("", "case-studies", "brightlogix-case-study", "roi-stories")),
     Segment("docs", 0.06, 0.0, ("", "getting-started", "api", "sso-setup", "webhooks", "changelog")),
-    Segment("blog", 0.40, -0.4, ("", "what-is-an-mql", "lead-scoring-guide", "mql-vs-sql", "b2b-attribution-101",
+    Segment("blog", 0.40, -0.4, ("", "what-is-an-mql", "lead-scoring-guide", "mql-vs-sql",
+                                 "b2b-attribution-101",
                                  "marketing-ops-checklist", "intent-data-explained", "funnel-metrics")),
     Segment("careers", 0.06, -1.0, ("", "open-roles", "engineering", "life-at-acmeflow")),
     Segment("about", 0.05, -0.2, ("", "team", "press", "events")),
@@ -326,7 +347,8 @@ SEGMENTS: tuple[Segment, ...] = (
 )
 HIGH_INTENT_SEGMENTS: tuple[str, ...] = ("pricing", "product", "customers")
 HELP_SLUGS: tuple[str, ...] = (
-    "getting-started", "reset-password", "billing", "sso", "integrations/salesforce", "api-limits", "scoring-rules",
+    "getting-started", "reset-password", "billing", "sso", "integrations/salesforce", "api-limits",
+    "scoring-rules",
 )
 # Case variants of the first segment: lower, Capitalised, UPPER.
 CASE_WEIGHTS: tuple[float, ...] = (0.92, 0.06, 0.02)
@@ -336,9 +358,9 @@ GENERIC_QUERIES: tuple[str, ...] = (
 )
 GENERIC_QUERY_WEIGHTS: tuple[float, ...] = (0.86, 0.04, 0.03, 0.02, 0.03, 0.02)
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Events
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 EVENT_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("page_view", ("Page View", "pageview", "Visit Web Page", "web.page_view")),
@@ -362,16 +384,17 @@ EVENT_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("product_usage", ("Product Usage", "product_session", "App Login")),
 )
 EVENT_CODE: dict[str, int] = {name: i for i, (name, _) in enumerate(EVENT_TYPES)}
-# Canonical types whose events count towards the vendor's high-intent threshold (besides pricing/product/customers
+# Canonical types whose events count towards the vendor's high-intent threshold (besides
+# pricing/product/customers
 # page views).
 HIGH_INTENT_TYPES: tuple[str, ...] = (
     "webinar_attended", "demo_request", "contact_sales", "trial_signup", "content_download",
 )
 HAND_RAISER_TYPES: tuple[str, ...] = ("demo_request", "contact_sales")
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # CRM
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 TEAMS: tuple[str, ...] = ("SDR East", "SDR West", "SDR EMEA", "AE Enterprise", "AE Mid-Market")
 TEAM_REGIONS: tuple[tuple[str, ...], ...] = (("NA East",), ("NA West",), ("EMEA",), ("NA", "EMEA"),
@@ -393,7 +416,8 @@ RECYCLE_REASONS: tuple[str, ...] = (
     "No response", "Not ready - timing", "Nurture - revisit next quarter", "Unresponsive after 3 attempts",
 )
 DQ_REASONS: tuple[str, ...] = (
-    "No budget", "Not a fit - company too small", "Wrong contact / no authority", "Existing customer", "Bad data",
+    "No budget", "Not a fit - company too small", "Wrong contact / no authority", "Existing customer",
+    "Bad data",
     "No project",
 )
 DQ_REASON_COMPETITOR = "Competitor"
@@ -407,13 +431,14 @@ ACTIVITY_CALL: tuple[str, ...] = ("Call", "call", "Phone Call")
 ACTIVITY_EMAIL: tuple[str, ...] = ("Email", "Outbound Email")
 ACTIVITY_MEETING: tuple[str, ...] = ("Meeting", "Demo Meeting")
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Messy values
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 
 BAD_IDS: tuple[str | None, ...] = (None, "", "  ", "N/A", "#REF!", "null")
 UNKNOWN_EVENT_TYPES: tuple[str, ...] = (
-    "page_vieww", "Custom Event 42", "xyz", "Webinar Attended!", "email_opened_v2", "test_event", "Clicked Banner",
+    "page_vieww", "Custom Event 42", "xyz", "Webinar Attended!", "email_opened_v2", "test_event",
+    "Clicked Banner",
     "unknown",
 )
 INVALID_TIMESTAMPS: tuple[str | None, ...] = (

@@ -1,4 +1,5 @@
-"""Deterministic writers: one Parquet (all-string, snappy) or CSV (UTF-8, header) file per table, plus the manifest."""
+"""Deterministic writers: one Parquet (all-string, snappy) or CSV (UTF-8, header) file per table, plus the
+manifest."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def schema_for(table: str) -> pa.Schema:
 class TableWriter:
     """Streams batches of one table to ``DIR/<table>.<fmt>``; each Parquet batch becomes one row group.
 
-    Missing values are null in Parquet and an empty, unquoted field in CSV (an empty string is written ``""``).
+    Missing values are null in Parquet and an empty, unquoted field in CSV (an empty string is written
+    ``""``).
     """
 
     def __init__(self, out_dir: Path, table: str, fmt: Format) -> None:
@@ -35,11 +37,18 @@ class TableWriter:
         self._writer: pq.ParquetWriter | pcsv.CSVWriter
         if fmt == "parquet":
             self._writer = pq.ParquetWriter(
-                self.path, self.schema, compression="snappy", version="2.6", use_dictionary=True,
-                write_statistics=True, data_page_version="1.0",
+                self.path,
+                self.schema,
+                compression="snappy",
+                version="2.6",
+                use_dictionary=True,
+                write_statistics=True,
+                data_page_version="1.0",
             )
         elif fmt == "csv":
-            self._writer = pcsv.CSVWriter(self.path, self.schema, write_options=pcsv.WriteOptions(include_header=True))
+            self._writer = pcsv.CSVWriter(
+                self.path, self.schema, write_options=pcsv.WriteOptions(include_header=True)
+            )
         else:
             raise ValueError(f"unknown format {fmt!r}")
 

@@ -37,7 +37,7 @@ def _parse(values: pa.ChunkedArray) -> list[datetime | None]:
     out: list[datetime | None] = []
     for value in values.to_pylist():
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+            parsed = datetime.fromisoformat(value) if value else None
         except ValueError:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:

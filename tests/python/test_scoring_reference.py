@@ -188,8 +188,8 @@ def _write_inputs(directory: Path, events: list[Event]) -> None:
         row.update(contact_id=contact, email=f"lead{index}@example-{index % 7}.com", job_title=titles[index % 6],
                    created_at="2024-12-01 00:00:00", updated_at="2024-12-01 00:00:00",
                    has_budget_authority="true" if index % 3 == 0 else "false", country="US")
-        for name in columns:
-            columns[name].append(row[name])
+        for name, values in columns.items():
+            values.append(row[name])
     pq.write_table(pa.table(columns), directory / "contacts.parquet")
     event_columns = {name: [] for name in contract["events"].column_names}  # type: dict[str, list]
     for event in events:
@@ -197,8 +197,8 @@ def _write_inputs(directory: Path, events: list[Event]) -> None:
         row.update(event_id=event.event_id, contact_id=event.contact_id, event_type=event.event_type,
                    occurred_at=event.at.isoformat(sep=" "),
                    url=urls[event.page_category] if event.page_category else None)
-        for name in event_columns:
-            event_columns[name].append(row[name])
+        for name, values in event_columns.items():
+            values.append(row[name])
     pq.write_table(pa.table(event_columns), directory / "events.parquet")
 
 

@@ -107,7 +107,5 @@ def test_unique_combination_test_fails_on_a_repeated_key(built_warehouse: Path, 
     with duckdb.connect(str(broken)) as connection:
         connection.execute("insert into staging.base_marketing__events "
                            "select * from staging.base_marketing__events limit 1")
-    with use_database(broken):
-        with pytest.raises(DbtError, match="unique_combination_of_columns_base_marketing__events"):
-            run_dbt(["test", "--select", "base_marketing__events,test_name:unique_combination_of_columns"],
-                    quiet=True)
+    with use_database(broken), pytest.raises(DbtError, match="unique_combination_of_columns_base_marketing__events"):
+        run_dbt(["test", "--select", "base_marketing__events,test_name:unique_combination_of_columns"], quiet=True)
