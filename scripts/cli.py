@@ -154,6 +154,34 @@ def demo(
 
 
 @app.command()
+def refresh(
+    data_dir: Annotated[Path, typer.Argument(help="Folder the exports land in; files already loaded are skipped.")],
+) -> None:
+    """Scheduled refresh: load new files, dbt build (retried once), publish the marts atomically, log the run."""
+    from scripts.lock import LockHeld
+    from scripts.refresh import EXIT_FAILED, EXIT_LOCKED
+    from scripts.refresh import refresh as run_refresh
+
+    try:
+        result = run_refresh(data_dir, paths.duckdb_path(), paths.raw_schema())
+    except LockHeld as error:
+        _fail(f"another refresh is running ({error}); exiting without doing anything", EXIT_LOCKED)
+        return
+    except LoadError as error:
+        _fail(str(error))
+        return
+    for stale in result.stale_sources:
+        console.print(f"[yellow]stale source:[/] {stale}", highlight=False)
+    if result.status == "failed":
+        _fail(f"refresh {result.run_id} failed at {result.failing_node or 'dbt'}:\n{result.message}", EXIT_FAILED)
+    if result.status == "no_new_data":
+        console.print(f"refresh {result.run_id}: {result.message}")
+        return
+    console.print(f"refresh {result.run_id}: {result.rows_in:,} new raw rows, {result.rows_out:,} mart rows, "
+                  f"{result.rows_quarantined:,} quarantined; published to {result.published_to}")
+
+
+@app.command()
 def summary() -> None:
     """Print the summary of the built warehouse."""
     print_summary(paths.duckdb_path())

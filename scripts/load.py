@@ -9,6 +9,7 @@ is one transaction: a failure leaves the raw schema as it was.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +46,8 @@ class LoadReport:
     files: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     loaded_at: datetime | None = None
+    skipped: list[str] = field(default_factory=list)
+    rows_added: int = 0
 
 
 def table_for_file(path: Path, tables: dict[str, ContractTable]) -> ContractTable:
@@ -119,15 +122,28 @@ def _create_table_sql(schema: str, table: ContractTable) -> str:
             f"_source_file varchar, _source_row bigint)")
 
 
-def load_directory(data_dir: Path, database: Path, schema: str = "raw", mode: LoadMode = "replace",
-                   loaded_at: datetime | None = None) -> LoadReport:
-    """Load every file of `data_dir` into `schema` of the DuckDB `database`, in one transaction.
+LOAD_LOG = "_load_log"
 
-    `replace` recreates every contract table (tables without a file become empty, with a warning); `append`
-    adds the files' rows to the existing tables (creating missing ones).
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_directory(data_dir: Path, database: Path, schema: str = "raw", mode: LoadMode = "replace",
+                   loaded_at: datetime | None = None, run_id: str | None = None) -> LoadReport:
+    """Load the files of `data_dir` into `schema` of the DuckDB `database`, in one transaction.
+
+    `replace` recreates every contract table (tables without a file become empty, with a warning) and starts a new
+    load log; `append` adds only files whose content (SHA-256) is not in the load log yet, so loading the same
+    file twice is a no-op. Every loaded file is recorded in `<schema>._load_log`.
     """
     tables = load_contract()
     planned = plan_load(data_dir, tables)
+    hashes = {item.path: file_sha256(item.path) for item in planned}
     stamp = (loaded_at or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
     report = LoadReport(loaded_at=stamp)
     for item in planned:
@@ -146,11 +162,26 @@ def load_directory(data_dir: Path, database: Path, schema: str = "raw", mode: Lo
         for table in tables.values():
             if mode == "replace" or table.name not in existing:
                 connection.execute(_create_table_sql(schema, table))
+        if mode == "replace" or LOAD_LOG not in existing:
+            connection.execute(
+                f'create or replace table "{schema}".{LOAD_LOG} (file_name varchar, file_sha256 varchar, '
+                "table_name varchar, row_count bigint, loaded_at timestamp, run_id varchar)")
+        already = {row[0] for row in connection.execute(f'select file_sha256 from "{schema}".{LOAD_LOG}').fetchall()}
         for item in planned:
+            if hashes[item.path] in already:
+                report.skipped.append(item.path.name)
+                continue
+            before = connection.execute(f'select count(*) from "{schema}"."{item.table.name}"').fetchone()
             try:
                 connection.execute(f'insert into "{schema}"."{item.table.name}" {_select_sql(item, stamp)}')
             except duckdb.Error as error:
                 raise LoadError(f"{item.path.name}: could not be loaded: {str(error).splitlines()[0]}") from error
+            after = connection.execute(f'select count(*) from "{schema}"."{item.table.name}"').fetchone()
+            added = int(after[0]) - int(before[0]) if after and before else 0
+            connection.execute(f'insert into "{schema}".{LOAD_LOG} values (?, ?, ?, ?, ?, ?)',
+                               [item.path.name, hashes[item.path], item.table.name, added, stamp, run_id])
+            already.add(hashes[item.path])
+            report.rows_added += added
             report.files.setdefault(item.table.name, []).append(item.path.name)
         for table in tables.values():
             count = connection.execute(f'select count(*) from "{schema}"."{table.name}"').fetchone()

@@ -32,13 +32,12 @@
 {#- The decayed, windowed sum of `points` at the time of the current row, as a window expression over a contact's
     timeline ordered by `time_us` (microseconds). With a half-life h the sum is rebased on the contact's first
     timeline instant (`age_days`): sum(p * 2^(age_i / h)) * 2^(-age / h) = sum(p * 2^(-(t - t_i) / h)), one
-    window pass instead of a self-join. `before_current` excludes the rows at the current instant (the score
-    just before it). An event exactly `window_days` old still counts. -#}
-{% macro decayed_window_sum(points, column, before_current=false) -%}
+    window pass instead of a self-join. Rows at the same instant are peers: all of them are included. An event
+    exactly `window_days` old still counts. -#}
+{% macro decayed_window_sum(points, column) -%}
     {%- set window_us = (column.window_days * 86400000000) | int if column.window_days is not none else none -%}
     {%- set frame_start = (window_us ~ ' preceding') if window_us is not none else 'unbounded preceding' -%}
-    {%- set frame_end = '1 preceding' if before_current else 'current row' -%}
-    {%- set over = 'over (partition by contact_id order by time_us range between ' ~ frame_start ~ ' and ' ~ frame_end ~ ')' -%}
+    {%- set over = 'over (partition by contact_id order by time_us range between ' ~ frame_start ~ ' and current row)' -%}
     {%- if column.half_life_days is not none -%}
         coalesce(sum({{ points }} * power(2.0, age_days / {{ column.half_life_days }})) {{ over }}, 0)
         * power(2.0, -age_days / {{ column.half_life_days }})

@@ -6,8 +6,9 @@
 
     Implementation: one window pass per contact (no self-join). Each capped rule gets its own column, uncapped
     rules sharing family, half-life and window share one (`score_columns`); decay uses the rebased
-    cumulative-sum identity in `decayed_window_sum`. Each score is computed at the instant (`*_points`) and just
-    before it (`*_before`), which is what a crossing compares. -#}
+    cumulative-sum identity in `decayed_window_sum`. Each score is computed at the instant and just before it
+    (what a crossing compares); the score just before is the same windowed sum less the points of the instant
+    itself (their age is zero), capped again, so one window per column serves both. -#}
 {%- set columns = score_columns(engagement_rules()) -%}
 {%- set engagement_columns = columns | selectattr('family', 'equalto', 'engagement') | list -%}
 {%- set negative_columns = columns | selectattr('family', 'equalto', 'negative') | list -%}
@@ -136,10 +137,8 @@ window_sums as (
         time_us,
         has_fast_track_points,
         {%- for column in columns %}
-        {{ capped(decayed_window_sum('points_' ~ column.name, column), column.max_points) }}
-            as score_{{ column.name }},
-        {{ capped(decayed_window_sum('points_' ~ column.name, column, before_current=true), column.max_points) }}
-            as before_{{ column.name }},
+        {{ decayed_window_sum('points_' ~ column.name, column) }} as sum_{{ column.name }},
+        sum(points_{{ column.name }}) over (partition by contact_id, time_us) as instant_{{ column.name }},
         {%- endfor %}
         coalesce(sum(fit_delta) over instant_and_before, 0) as fit_delta_total,
         coalesce(sum(fit_delta) over strictly_before, 0) as fit_delta_total_before,
@@ -155,6 +154,16 @@ window_sums as (
         strictly_before as (
             partition by contact_id order by time_us range between unbounded preceding and 1 preceding
         )
+),
+
+capped_sums as (
+    select
+        window_sums.*,
+        {%- for column in columns %}
+        {{ capped('sum_' ~ column.name, column.max_points) }} as score_{{ column.name }},
+        {{ capped('sum_' ~ column.name ~ ' - instant_' ~ column.name, column.max_points) }} as before_{{ column.name }},
+        {%- endfor %}
+    from window_sums
 ),
 
 scores as (
@@ -187,7 +196,7 @@ scores as (
             window_sums.last_recycle_us is null
             or window_sums.last_disqualification_us > window_sums.last_recycle_us
         ) as is_disqualified
-    from window_sums
+    from capped_sums as window_sums
     left join first_fit
         on window_sums.contact_id = first_fit.contact_id
 )
