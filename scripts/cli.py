@@ -182,6 +182,27 @@ def refresh(
 
 
 @app.command()
+def bench(
+    contacts: Annotated[int, typer.Option(min=1, help="Contacts to generate.")] = 10_000,
+    events_per_contact: Annotated[float, typer.Option(min=1.0, help="Average events per contact.")] = 100.0,
+    out: Annotated[Path, typer.Option(help="Working folder (data, DuckDB files, bench.json).")] = Path(
+        "warehouse/bench"),
+    pandas: Annotated[bool, typer.Option(help="Also time the pandas implementation.")] = True,
+    markdown: Annotated[Path | None, typer.Option(help="Markdown file whose table gets this size's row.")] = None,
+) -> None:
+    """Benchmark: full and 0.1% refresh vs a single-query lower bound and pandas; writes bench.json."""
+    from scripts.bench.harness import markdown_row, run_benchmark, update_benchmarks_md
+
+    result = run_benchmark(contacts, events_per_contact, out / f"{contacts}", with_pandas=pandas)
+    console.print(markdown_row(result), highlight=False)
+    console.print(result.checks, highlight=False)
+    if markdown is not None:
+        update_benchmarks_md(result, markdown)
+    if not (result.checks.get("scores_equal") and result.checks.get("first_mql_equal")):
+        _fail("the lower bound disagrees with the build (see bench.json)")
+
+
+@app.command()
 def summary() -> None:
     """Print the summary of the built warehouse."""
     print_summary(paths.duckdb_path())
@@ -209,6 +230,8 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run read-only against 
 
 
 # Extension commands: each lives in its own module with a `register(app)` function; one line per module here.
+from scripts.report_cli import register as register_report  # noqa: E402
+register_report(app)
 # (end of extension commands)
 
 

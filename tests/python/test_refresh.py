@@ -40,8 +40,13 @@ def _publication(serving: Path) -> tuple[str, dict[str, int]]:
     return rows[0][0], {table: count for _, table, count in rows}
 
 
+def _rounded(row: tuple) -> tuple:
+    return tuple(round(value, 9) if isinstance(value, float) else value for value in row)
+
+
 def _marts(serving: Path) -> dict[str, list[tuple]]:
-    """Every published mart, rows sorted, without load-time columns (they record when, not what)."""
+    """Every published mart, rows sorted, without load-time columns (they record when, not what); floats to 1e-9
+    (sums over a different physical row order differ in the last bits)."""
     out: dict[str, list[tuple]] = {}
     with duckdb.connect(str(serving), read_only=True) as connection:
         for (name,) in connection.execute("select table_name from _publication").fetchall():
@@ -49,7 +54,7 @@ def _marts(serving: Path) -> dict[str, list[tuple]]:
                 "select column_name from duckdb_columns() where schema_name || '.' || table_name = ? "
                 "and column_name not like '%loaded_at%'", [name]).fetchall()]
             rows = connection.execute(f"select {', '.join(columns)} from {name}").fetchall()
-            out[name] = sorted(rows, key=repr)
+            out[name] = sorted((_rounded(row) for row in rows), key=repr)
     return out
 
 

@@ -1,0 +1,1 @@
+"""`mql bench`: measure the build against a single-query lower bound and a pandas implementation."""

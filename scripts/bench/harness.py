@@ -1,0 +1,163 @@
+"""Run the benchmark: generate, full refresh, 0.1% incremental refresh, lower bound, pandas; record and compare.
+
+Each timed step runs in its own process so its peak memory (RSS, from wait4) is its own. Results go to a JSON file
+and a Markdown table (BENCHMARKS.md) that keeps one row per size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from scripts.paths import PROJECT_ROOT
+
+
+@dataclass
+class Step:
+    seconds: float
+    peak_rss_mib: float
+
+
+@dataclass
+class BenchResult:
+    contacts: int
+    events_per_contact: float
+    events: int = 0
+    steps: dict[str, Step] = field(default_factory=dict)
+    model_seconds: dict[str, float] = field(default_factory=dict)
+    checks: dict[str, object] = field(default_factory=dict)
+    machine: dict[str, object] = field(default_factory=dict)
+
+    def ratio(self, numerator: str, denominator: str) -> float | None:
+        if numerator in self.steps and denominator in self.steps and self.steps[denominator].seconds > 0:
+            return self.steps[numerator].seconds / self.steps[denominator].seconds
+        return None
+
+
+def run_step(name: str, command: list[str], env: dict[str, str], result: BenchResult) -> str:
+    """Run one step in a child process; record wall time and the child's peak RSS; return its stdout."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    output: dict[str, str] = {}
+    readers = [threading.Thread(target=lambda key=key, stream=stream: output.__setitem__(key, stream.read()))
+               for key, stream in (("out", process.stdout), ("err", process.stderr))]
+    for reader in readers:
+        reader.start()
+    _, status, usage = os.wait4(process.pid, 0)  # reaps the child and returns its own resource usage
+    process.returncode = os.waitstatus_to_exitcode(status)
+    for reader in readers:
+        reader.join()
+    elapsed = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"bench step {name} failed ({process.returncode}):\n{output.get('err', '')[-4000:]}")
+    result.steps[name] = Step(round(elapsed, 2), round(usage.ru_maxrss / 1024, 1))
+    return output.get("out", "")
+
+
+def new_events_file(data_dir: Path, target_dir: Path, share: float, seed: int) -> int:
+    """A delivery of `share` new events: copies of random existing events with new ids, one day after the last."""
+    events = pq.read_table(data_dir / "events.parquet")
+    rng = random.Random(seed)
+    count = max(1, int(events.num_rows * share))
+    picked = events.take(pa.array(sorted(rng.sample(range(events.num_rows), count))))
+    ids = [f"N{index:012d}" for index in range(count)]
+    picked = picked.set_column(picked.schema.get_field_index("event_id"), "event_id", pa.array(ids))
+    target_dir.mkdir(parents=True, exist_ok=True)
+    pq.write_table(picked, target_dir / "events__new.parquet")
+    return count
+
+
+def model_timings(target_path: Path) -> dict[str, float]:
+    results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))["results"]
+    return {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in results
+            if r["unique_id"].startswith("model.")}
+
+
+def run_benchmark(contacts: int, events_per_contact: float, out: Path, *, with_pandas: bool = True,
+                  seed: int = 1) -> BenchResult:
+    out.mkdir(parents=True, exist_ok=True)
+    data, new = out / "data", out / "new"
+    database, target = out / "bench.duckdb", out / "target"
+    for stale in (database, out / "serving.duckdb"):
+        stale.unlink(missing_ok=True)
+    env = dict(os.environ, MQL_DUCKDB_PATH=str(database), MQL_SERVING_PATH=str(out / "serving.duckdb"),
+               DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(out / "logs"))
+    result = BenchResult(contacts, events_per_contact)
+    result.machine = {"cores": os.cpu_count(), "memory_gib": _memory_gib(), "python": platform.python_version(),
+                      "platform": platform.platform()}
+    python = sys.executable
+    run_step("generate", [python, "-m", "scripts.bench.steps", "generate", str(data), str(contacts),
+                          str(events_per_contact), str(seed)], env, result)
+    result.events = pq.ParquetFile(data / "events.parquet").metadata.num_rows
+    run_step("full_refresh", [python, "-m", "scripts.cli", "refresh", str(data)], env, result)
+    result.model_seconds = model_timings(target)
+    added = new_events_file(data, new, 0.001, seed)
+    result.checks["new_events"] = added
+    run_step("incremental_refresh", [python, "-m", "scripts.cli", "refresh", str(new)], env, result)
+    lower = run_step("lower_bound", [python, "-m", "scripts.bench.steps", "lower-bound", str(database)], env, result)
+    result.checks.update(json.loads(lower.strip().splitlines()[-1]))
+    if with_pandas:
+        checked = run_step("pandas", [python, "-m", "scripts.bench.steps", "pandas", str(data), str(new),
+                                      str(database)], env, result)
+        result.checks.update(json.loads(checked.strip().splitlines()[-1]))
+    (out / "bench.json").write_text(json.dumps(asdict(result), indent=2, default=str), encoding="utf-8")
+    return result
+
+
+def _memory_gib() -> float:
+    with open("/proc/meminfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024 / 1024, 1)
+    return 0.0
+
+
+def markdown_row(result: BenchResult) -> str:
+    def cell(name: str) -> str:
+        step = result.steps.get(name)
+        return f"{step.seconds:,.1f} s / {step.peak_rss_mib:,.0f} MiB" if step else "not run"
+
+    def ratio(numerator: str, denominator: str) -> str:
+        value = result.ratio(numerator, denominator)
+        return f"{value:.2f}" if value is not None else "n/a"
+
+    return (f"| {result.contacts:,} | {result.events:,} | {cell('full_refresh')} | {cell('incremental_refresh')} | "
+            f"{cell('lower_bound')} | {cell('pandas')} | {ratio('full_refresh', 'lower_bound')} | "
+            f"{ratio('incremental_refresh', 'full_refresh')} | {ratio('pandas', 'full_refresh')} | "
+            f"{result.checks.get('scores_equal', 'n/a')} / {result.checks.get('first_mql_equal', 'n/a')} |")
+
+
+HEADER = ("| contacts | events | full refresh (time / peak RSS) | 0.1% refresh | lower bound | pandas | "
+          "full ÷ lower bound | refresh ÷ full | pandas ÷ full | lower bound agrees (scores / first MQL) |\n"
+          "| ---: | ---: | --- | --- | --- | --- | ---: | ---: | ---: | --- |")
+
+
+def update_benchmarks_md(result: BenchResult, path: Path) -> None:
+    """Replace the row for this size in the table between the markers of BENCHMARKS.md (or append it)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    start, end = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
+    rows: dict[int, str] = {}
+    if start in text and end in text:
+        table = text.split(start, 1)[1].split(end, 1)[0]
+        for line in table.strip().splitlines()[2:]:
+            size = int(line.split("|")[1].strip().replace(",", ""))
+            rows[size] = line
+    rows[result.contacts] = markdown_row(result)
+    block = "\n".join([start, HEADER, *[rows[k] for k in sorted(rows)], end])
+    if start in text and end in text:
+        text = text.split(start, 1)[0] + block + text.split(end, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
