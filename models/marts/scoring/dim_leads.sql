@@ -76,6 +76,7 @@ scored as (
 
 select
     current_attributes.contact_id,
+    {{ dbt.hash('current_attributes.contact_id') }} as contact_key,
     current_attributes.account_id,
     current_attributes.owner_id,
     current_attributes.original_campaign_id,
