@@ -20,9 +20,9 @@ typed as (
         {{ clean_text('source.account_name') }} as account_name,
         lower({{ clean_text('source.website_domain') }}) as website_domain,
         {{ lookup_key('source.industry') }} as industry,
-        {{ dbt.safe_cast(clean_text('source.employee_count'), api.Column.translate_type('bigint')) }}
+        {{ try_cast(clean_text('source.employee_count'), api.Column.translate_type('bigint')) }}
             as employee_count,
-        {{ dbt.safe_cast(clean_text('source.annual_revenue'), api.Column.translate_type('float')) }}
+        {{ try_cast(clean_text('source.annual_revenue'), api.Column.translate_type('float')) }}
             as annual_revenue_usd,
         {{ clean_text('source.country') }} as country_raw,
         {{ parse_timestamp_utc('source.created_at') }} as created_at,

@@ -36,7 +36,7 @@ typed as (
             coalesce({{ regexp_extract('source.url', '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)?/([^/?#]+)') }}, '/')
         ) as path_segment,
         {{ clean_text('source.asset_name') }} as asset_name,
-        {{ dbt.safe_cast(clean_text('source.duration_seconds'), api.Column.translate_type('bigint')) }}
+        {{ try_cast(clean_text('source.duration_seconds'), api.Column.translate_type('bigint')) }}
             as duration_seconds,
         {{ parse_timestamp_utc('source.occurred_at') }} as occurred_at,
         source._loaded_at,

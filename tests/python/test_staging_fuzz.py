@@ -1,0 +1,96 @@
+"""Fuzzing staging: malformed raw rows of every kind the contract admits never crash the build and are never lost:
+for every raw table, raw rows = staged rows + duplicates + rejected rows."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from scripts.contract import load_contract
+from scripts.dbt_runner import run_dbt
+from scripts.load import load_directory
+from tests.python.helpers import use_database
+from tests.python.test_staging import STAGED
+
+CONTRACT = load_contract()
+
+ids = st.sampled_from(["C0000001", "C0000002", "A0001", "E1", "U001", "CMP0001", "S1", "O1", "SA1"])
+garbage = st.one_of(st.none(), st.just(""), st.just("   "), st.sampled_from(["N/A", "#REF!", "null", "NaN", "-1"]),
+                    st.text(max_size=12))
+timestamps = st.one_of(
+    st.sampled_from(["2026-01-05 10:00:00", "2026-01-05T10:00:00+02:00", "2026-01-05T10:00:00Z", "2026-02-30",
+                     "31/02/2025", "yesterday", "2099-01-01 00:00:00", "1900-01-01", "2026-13-45 10:00:00"]),
+    garbage)
+numbers = st.one_of(st.sampled_from(["0", "12.5", "-3", "1e3", "abc", "9999999999999999999999"]), garbage)
+codes = st.one_of(st.sampled_from(["Page View", "email_open", "Demo Request", "Sales Accepted", "Recycled", "Call",
+                                   "Closed Won", "Paid Search", "USD", "EUR", "true", "no", "gmail.com"]), garbage)
+
+
+def _value_strategy(column: str) -> st.SearchStrategy[str | None]:
+    if column.endswith("_id"):
+        return st.one_of(ids, garbage)
+    if column.endswith(("_at", "_date")):
+        return timestamps
+    if column in {"amount", "employee_count", "annual_revenue", "duration_seconds"}:
+        return numbers
+    if column == "email":
+        return st.one_of(st.sampled_from(["a@b.com", " A@B.com ", "a@b", "x y@z.com", "@", "ü@é.de"]), garbage)
+    return st.one_of(codes, garbage)
+
+
+def _table_strategy(name: str) -> st.SearchStrategy[list[dict[str, str | None]]]:
+    row = st.fixed_dictionaries({c: _value_strategy(c) for c in CONTRACT[name].column_names})
+    # duplicates matter: repeat some rows verbatim
+    return st.lists(row, min_size=1, max_size=15).flatmap(
+        lambda rows: st.lists(st.sampled_from(rows), min_size=0, max_size=5).map(lambda extra: rows + extra))
+
+
+raw_data = st.fixed_dictionaries({name: _table_strategy(name) for name in STAGED})
+
+
+@pytest.fixture(scope="module")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DuckDB file with the seeds built, copied for every example."""
+    database = tmp_path_factory.mktemp("fuzz") / "template.duckdb"
+    with use_database(database):
+        run_dbt(["seed"], quiet=True)
+    return database
+
+
+# No shrinking: each example is a dbt run; a failure prints its full example instead.
+@settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=raw_data)
+def test_malformed_rows_are_never_lost(data: dict[str, list[dict[str, str | None]]], seeded_template: Path,
+                                       tmp_path_factory: pytest.TempPathFactory) -> None:
+    work = tmp_path_factory.mktemp("example")
+    files = work / "files"
+    files.mkdir()
+    for table, rows in data.items():
+        columns = CONTRACT[table].column_names
+        pq.write_table(pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in columns}),
+                       files / f"{table}.parquet")
+    database = work / "w.duckdb"
+    shutil.copy(seeded_template, database)
+    load_directory(files, database)
+    with use_database(database):
+        run_dbt(["run", "--select", "staging"], quiet=True)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        for table, model in STAGED.items():
+            raw = connection.execute(f"select count(*) from raw.{table}").fetchone()[0]
+            staged = connection.execute(f"select count(*) from staging.{model}").fetchone()[0]
+            removed = connection.execute(
+                "select count(*) from staging.stg_quarantine__rows where source_table = ?", [table]).fetchone()[0]
+            assert raw == len(data[table])
+            assert raw == staged + removed, table
+        unexplained = connection.execute(
+            "select count(*) from staging.stg_quarantine__rows where reason_code is null").fetchone()[0]
+        assert unexplained == 0
