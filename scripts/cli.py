@@ -14,6 +14,7 @@ from rich.table import Table
 
 from scripts import paths
 from scripts.dbt_runner import DbtError, run_dbt
+from scripts.funnel import funnel_rows, funnel_table
 from scripts.load import LoadError, load_directory
 from scripts.summary import layer_counts, quarantine_by_reason
 
@@ -122,6 +123,9 @@ def print_summary(database: Path) -> None:
     for table_name, kind, reason, rows in quarantine_by_reason(database):
         quarantine.add_row(table_name, kind, reason, f"{rows:,}")
     console.print(quarantine)
+    funnel = funnel_rows(database)
+    if funnel:
+        console.print(funnel_table(funnel))
     console.print(f"\nDuckDB warehouse: [bold]{database}[/]")
     console.print("Example query:\n  .venv/bin/mql query \"select reason_code, count(*) from "
                   "staging.stg_quarantine__rows group by 1 order by 2 desc\"", highlight=False)
@@ -230,8 +234,6 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run read-only against 
 
 
 # Extension commands: each lives in its own module with a `register(app)` function; one line per module here.
-from scripts.report_cli import register as register_report  # noqa: E402
-register_report(app)
 # (end of extension commands)
 
 

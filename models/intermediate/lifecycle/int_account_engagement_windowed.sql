@@ -1,0 +1,171 @@
+{#- One row per account and instant its engagement can rise (an engagement event of one of its contacts), plus one
+    row at the reference time: engagement depth (engagement points awarded to the account's contacts in the last
+    var mqa_window_days days, after daily limits, without decay or caps) and breadth (distinct contacts with an
+    engagement event in that window). Both windows include an event exactly mqa_window_days old.
+
+    Breadth without a self-join: a contact is engaged from each event for the window's length, so its events form
+    "spells" (events closer than the window merge); +1 at each spell start and -1 just after its end, summed in
+    time order, is the number of engaged contacts at any instant. Contacts belong to their current account. -#}
+{%- set window_days = var('mqa_window_days') -%}
+{%- if window_days is not number or window_days <= 0 -%}
+{{ exceptions.raise_compiler_error("var mqa_window_days: must be a positive number of days, got '" ~ window_days ~ "'") }}
+{%- endif -%}
+{%- set window_us = (window_days * 86400000000) | int -%}
+{{ config(materialized='table') }}
+
+with
+
+scored_events as (
+    select * from {{ ref('int_events_scored') }}
+    where score_family = 'engagement' and awarded_points > 0
+),
+
+leads as (
+    select * from {{ ref('dim_leads') }}
+    where account_id is not null
+),
+
+contact_events as (
+    select
+        leads.account_id,
+        scored_events.contact_id,
+        scored_events.event_id,
+        {{ epoch_microseconds('scored_events.occurred_at') }} as time_us,
+        min(scored_events.occurred_at) as occurred_at,
+        sum(scored_events.awarded_points) as points
+    from scored_events
+    inner join leads
+        on scored_events.contact_id = leads.contact_id
+    group by leads.account_id, scored_events.contact_id, scored_events.event_id, scored_events.occurred_at
+),
+
+contact_gaps as (
+    select
+        account_id,
+        contact_id,
+        time_us,
+        case
+            when
+                lag(time_us) over (partition by contact_id order by time_us, event_id) is null
+                or time_us - lag(time_us) over (partition by contact_id order by time_us, event_id) > {{ window_us }}
+                then 1
+            else 0
+        end as is_spell_start
+    from contact_events
+),
+
+contact_spells as (
+    select
+        account_id,
+        contact_id,
+        time_us,
+        sum(is_spell_start) over (
+            partition by contact_id order by time_us rows between unbounded preceding and current row
+        ) as spell_number
+    from contact_gaps
+),
+
+spells as (
+    select
+        account_id,
+        contact_id,
+        spell_number,
+        min(time_us) as start_us,
+        max(time_us) + {{ window_us }} as end_us
+    from contact_spells
+    group by account_id, contact_id, spell_number
+),
+
+engaged_accounts as (
+    select distinct account_id from contact_events
+),
+
+reference as (
+    select
+        max(scored_at) as reference_at,
+        {{ epoch_microseconds('max(scored_at)') }} as reference_us
+    from leads
+),
+
+instants as (
+    select
+        account_id,
+        time_us,
+        min(occurred_at) as engaged_at,
+        sum(points) as points,
+        false as is_reference_instant
+    from contact_events
+    group by account_id, time_us
+
+    union all
+
+    select
+        engaged_accounts.account_id,
+        reference.reference_us as time_us,
+        reference.reference_at as engaged_at,
+        0 as points,
+        true as is_reference_instant
+    from engaged_accounts
+    cross join reference
+),
+
+deltas as (
+    select
+        account_id,
+        time_us,
+        0 as contact_delta,
+        points,
+        is_reference_instant,
+        engaged_at
+    from instants
+
+    union all
+
+    select
+        account_id,
+        start_us as time_us,
+        1 as contact_delta,
+        0 as points,
+        cast(null as boolean) as is_reference_instant,
+        cast(null as {{ dbt.type_timestamp() }}) as engaged_at
+    from spells
+
+    union all
+
+    select
+        account_id,
+        end_us + 1 as time_us,
+        -1 as contact_delta,
+        0 as points,
+        cast(null as boolean) as is_reference_instant,
+        cast(null as {{ dbt.type_timestamp() }}) as engaged_at
+    from spells
+),
+
+windowed as (
+    select
+        account_id,
+        time_us,
+        engaged_at,
+        is_reference_instant,
+        points,
+        sum(contact_delta) over (
+            partition by account_id order by time_us range between unbounded preceding and current row
+        ) as engaged_contacts,
+        sum(points) over (
+            partition by account_id order by time_us range between {{ window_us }} preceding and current row
+        ) as engagement_points
+    from deltas
+)
+
+select
+    account_id || ':' || cast(time_us as {{ dbt.type_string() }})
+    || case when is_reference_instant then ':reference' else '' end as account_engagement_id,
+    account_id,
+    engaged_at,
+    is_reference_instant,
+    cast(points as double) as points_at_instant,
+    cast(engagement_points as double) as engagement_points_in_window,
+    cast(engaged_contacts as {{ dbt.type_int() }}) as engaged_contacts_in_window
+from windowed
+where is_reference_instant is not null
