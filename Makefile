@@ -9,7 +9,7 @@ PYTHON_FOR_VENV ?= $(shell command -v python3.11 || command -v python3)
 CI_DATA := warehouse/ci-data
 CI_DB := warehouse/ci.duckdb
 
-.PHONY: demo test lint dbt-ci pytest clean venv
+.PHONY: demo test lint dbt-ci pytest clean venv browser
 
 venv: $(VENV)/.installed
 
@@ -20,12 +20,19 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
+## Headless Chromium for the report and docs tests (Debian's package; installed when missing and we are root).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Chromium is missing: sudo apt-get install chromium (Debian) or set CHROMIUM=/path"; exit 1; fi; }
+
 ## Build the demo warehouse on embedded DuckDB and print where the results are.
 demo: venv
 	$(BIN)/mql demo
 
 ## Everything CI checks: SQL lint, dbt build (seeds, models, data and unit tests) on a generated fixture, pytest.
-test: venv dbt-ci lint pytest
+test: venv browser dbt-ci lint pytest
 
 # sqlfluff's dbt templater compiles every model; scoring models read the rule seeds while compiling, so lint runs
 # against the CI warehouse that dbt-ci built (seeds loaded).

@@ -234,6 +234,9 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run read-only against 
 
 
 # Extension commands: each lives in its own module with a `register(app)` function; one line per module here.
+from scripts.report_cli import register as register_report
+
+register_report(app)
 # (end of extension commands)
 
 

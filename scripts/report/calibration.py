@@ -1,0 +1,170 @@
+"""The threshold curve: from `mql calibrate`'s output (`warehouse/calibration/`) when it exists, else computed from
+the marts (peak score per lead against opportunities).
+
+The calibration reader is tolerant, as that output's shape may still change: a sweep is any JSON list of records
+(top level or under `sweep`, `thresholds`, `curve`, `results` or `rows`) or any CSV file whose name contains
+`sweep`, with a `threshold`, an MQL volume (`mqls`, `mql_volume`, ...) and a precision (`precision`,
+`mql_to_opportunity`, ...) per row. Rows for another qualification mode or minimum fit grade are dropped, and of
+several periods the training one is used. The recommended threshold comes from a JSON `recommended_threshold`, or
+`recommended.threshold`, or the threshold var in `recommended.vars`. The newest usable sweep wins.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scripts.paths import WAREHOUSE_DIR
+from scripts.report.config import ReportConfig
+from scripts.report.queries import threshold_curve
+from scripts.report.warehouse import Table, Warehouse
+
+CALIBRATION_DIR: Path = WAREHOUSE_DIR / "calibration"
+MIN_VOLUME_FOR_PRECISION = 5
+"""Below this many would-be MQLs the computed precision is left out (one or two leads make it jump)."""
+VOLUME_KEYS: tuple[str, ...] = ("mql_volume", "mqls", "mql_count", "mql_leads", "volume", "mqls_per_month")
+PRECISION_KEYS: tuple[str, ...] = ("precision", "mql_to_opportunity", "mql_to_opportunity_rate", "opportunity_rate",
+                                   "conversion_rate", "conversion")
+LIST_KEYS: tuple[str, ...] = ("sweep", "thresholds", "curve", "results", "rows")
+TRAINING_PERIODS: tuple[str, ...] = ("training", "train")
+CURVE_COLUMNS: tuple[str, ...] = ("threshold", "mql_volume", "precision", "base_rate")
+
+
+@dataclass(frozen=True)
+class ThresholdCurve:
+    """Rows (threshold, mql_volume, precision, base_rate) and, from calibration, a recommended threshold."""
+
+    table: Table
+    recommended: float | None = None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str) and value.strip():
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _first_number(record: Mapping[str, Any], keys: Sequence[str]) -> float | None:
+    for key in keys:
+        value = _number(record.get(key))
+        if value is not None:
+            return value
+    return None
+
+
+def _records(document: Any) -> list[Mapping[str, Any]]:
+    if isinstance(document, list):
+        return [item for item in document if isinstance(item, Mapping)]
+    if isinstance(document, Mapping):
+        for key in LIST_KEYS:
+            if isinstance(document.get(key), list):
+                return _records(document[key])
+    return []
+
+
+def _recommended(document: Any, config: ReportConfig) -> float | None:
+    if not isinstance(document, Mapping):
+        return None
+    value = _number(document.get("recommended_threshold"))
+    recommended = document.get("recommended")
+    if value is None and isinstance(recommended, Mapping):
+        value = _number(recommended.get("threshold"))
+        variables = recommended.get("vars")
+        if value is None and isinstance(variables, Mapping):
+            key = "mql_combined_threshold" if config.is_combined else "mql_engagement_threshold"
+            value = _number(variables.get(key))
+    return value if value is not None else _number(recommended)
+
+
+def _matches(record: Mapping[str, Any], config: ReportConfig) -> bool:
+    """Keep rows of the configured mode and minimum fit grade (rows that do not say are kept)."""
+    mode = record.get("mode") or record.get("qualification_mode")
+    if mode and mode != config.qualification_mode:
+        return False
+    grade = record.get("min_fit_grade") or record.get("mql_min_fit_grade")
+    return config.is_combined or not grade or grade == config.mql_min_fit_grade
+
+
+def _curve_rows(records: list[Mapping[str, Any]], config: ReportConfig) -> list[tuple[Any, ...]]:
+    kept = [record for record in records if _matches(record, config)]
+    periods = {str(record["period"]) for record in kept if record.get("period")}
+    if len(periods) > 1:
+        wanted = next((period for period in TRAINING_PERIODS if period in periods), min(periods))
+        kept = [record for record in kept if str(record.get("period")) == wanted]
+    rows: dict[float, tuple[Any, ...]] = {}
+    for record in kept:
+        threshold = _first_number(record, ("threshold",))
+        volume = _first_number(record, VOLUME_KEYS)
+        precision = _first_number(record, PRECISION_KEYS)
+        if threshold is not None and volume is not None:
+            rows.setdefault(threshold, (threshold, volume, precision, _number(record.get("base_rate"))))
+    return [rows[key] for key in sorted(rows)]
+
+
+def _read(path: Path) -> tuple[list[Mapping[str, Any]], Any]:
+    """(sweep records, parsed JSON document or None) of one file; empty when unreadable."""
+    try:
+        if path.suffix == ".csv":
+            with path.open(newline="", encoding="utf-8") as handle:
+                return list(csv.DictReader(handle)), None
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, csv.Error):
+        return [], None
+    return _records(document), document
+
+
+def read_calibration(directory: Path, config: ReportConfig) -> ThresholdCurve | None:
+    """The newest calibration sweep usable for the configured mode, or None."""
+    if not directory.is_dir():
+        return None
+    files = [*directory.glob("*.json"), *(path for path in directory.glob("*.csv") if "sweep" in path.name)]
+    files.sort(key=lambda item: item.stat().st_mtime, reverse=True)
+    recommended = None
+    for path in files:
+        records, document = _read(path)
+        if recommended is None:
+            recommended = _recommended(document, config)
+        rows = _curve_rows(records, config)
+        if any(row[2] is not None for row in rows):
+            table = Table(CURVE_COLUMNS, rows, f"calibration output {path.name} (`mql calibrate`)")
+            for other in files:  # the recommendation may sit in a summary file beside the sweep
+                if recommended is None and other.suffix == ".json":
+                    recommended = _recommended(_read(other)[1], config)
+            return ThresholdCurve(table, recommended)
+    return None
+
+
+def computed_curve(warehouse: Warehouse, config: ReportConfig) -> ThresholdCurve:
+    """The curve computed from the marts: MQL volume = leads whose peak score reached the threshold; precision =
+    the share of them that became an opportunity's primary contact (left out below MIN_VOLUME_FOR_PRECISION
+    leads); base rate = that share over all leads."""
+    raw = threshold_curve(warehouse, config)
+    rows = [
+        (
+            float(record["threshold"]),
+            int(record["mql_leads"]),
+            record["converted_mql_leads"] / record["mql_leads"]
+            if record["mql_leads"] >= MIN_VOLUME_FOR_PRECISION else None,
+            record["all_converted"] / record["all_leads"] if record["all_leads"] else None,
+        )
+        for record in raw.records()
+    ]
+    return ThresholdCurve(Table(CURVE_COLUMNS, rows, raw.source))
+
+
+def load_threshold_curve(warehouse: Warehouse, config: ReportConfig,
+                         calibration_dir: Path | None = CALIBRATION_DIR) -> ThresholdCurve:
+    """Calibration output when present (pass `calibration_dir=None` to ignore it), else the computed curve."""
+    calibrated = read_calibration(calibration_dir, config) if calibration_dir is not None else None
+    return calibrated or computed_curve(warehouse, config)

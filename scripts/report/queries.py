@@ -1,0 +1,265 @@
+"""One query per scoring chart, over the scoring marts (plus opportunities from staging for "converted").
+
+A lead is *converted* when it is the primary contact of at least one opportunity. Scores are the marts' scores at
+the build's reference time; the threshold curve uses each lead's peak score over its history.
+"""
+
+from __future__ import annotations
+
+from scripts.report.config import ReportConfig
+from scripts.report.warehouse import MARTS, SEEDS, STAGING, Table, Warehouse
+
+NEWEST_MQL_LIMIT = 100
+TOP_RULE_LIMIT = 15
+SCORE_BINS = 30
+THRESHOLD_STEPS = 40
+
+CONVERTED_CTE = f"""converted as (
+    select distinct primary_contact_id as contact_id
+    from {STAGING}.stg_crm__opportunities
+    where primary_contact_id is not null
+)"""
+
+
+def nice_step_sql(raw: str) -> str:
+    """SQL for a readable bin width (1, 2 or 5 times a power of ten) at least `raw`; 1 when `raw` is not > 0."""
+    magnitude = f"pow(10, floor(log10({raw})))"
+    return (
+        f"case when coalesce({raw}, 0) <= 0 then 1.0 else {magnitude} * case"
+        f" when {raw} / {magnitude} <= 1 then 1 when {raw} / {magnitude} <= 2 then 2"
+        f" when {raw} / {magnitude} <= 5 then 5 else 10 end end"
+    )
+
+
+def _require_converted(warehouse: Warehouse) -> None:
+    warehouse.require(STAGING, "stg_crm__opportunities", ("primary_contact_id",))
+
+
+def overview(warehouse: Warehouse) -> Table:
+    """Headline numbers: leads, leads ever MQL, MQL events, converted leads, and the scores' reference time."""
+    warehouse.require(MARTS, "dim_leads", ("contact_id", "has_ever_been_mql", "scored_at"))
+    warehouse.require(MARTS, "fct_mql_events")
+    _require_converted(warehouse)
+    return warehouse.query(
+        f"""
+        with {CONVERTED_CTE}
+        select
+            (select count(*) from {MARTS}.dim_leads) as leads,
+            (select count(*) from {MARTS}.dim_leads where has_ever_been_mql) as mql_leads,
+            (select count(*) from {MARTS}.fct_mql_events) as mql_events,
+            (select count(*) from {MARTS}.dim_leads as leads inner join converted
+                on leads.contact_id = converted.contact_id) as converted_leads,
+            (select max(scored_at) from {MARTS}.dim_leads) as scored_at
+        """,
+        source=f"{MARTS}.dim_leads, {MARTS}.fct_mql_events, {STAGING}.stg_crm__opportunities",
+    )
+
+
+def score_distribution(warehouse: Warehouse, config: ReportConfig) -> Table:
+    """Leads per score bin (the score the threshold applies to), converted vs not converted."""
+    score = config.threshold_score_column
+    warehouse.require(MARTS, "dim_leads", ("contact_id", score))
+    _require_converted(warehouse)
+    return warehouse.query(
+        f"""
+        with {CONVERTED_CTE},
+        scored as (
+            select leads.{score} as score, converted.contact_id is not null as is_converted
+            from {MARTS}.dim_leads as leads
+            left join converted on leads.contact_id = converted.contact_id
+            where leads.{score} is not null
+        ),
+        params as (
+            select {nice_step_sql(f"(max(score) - min(score)) / {SCORE_BINS}")} as step from scored
+        )
+        select
+            floor(scored.score / params.step) * params.step as bin_start,
+            params.step as bin_width,
+            scored.is_converted,
+            count(*) as leads
+        from scored cross join params
+        group by all
+        order by bin_start, is_converted
+        """,
+        source=f"{MARTS}.dim_leads.{score}; converted = primary contact of a {STAGING}.stg_crm__opportunities row",
+    )
+
+
+def threshold_curve(warehouse: Warehouse, config: ReportConfig) -> Table:
+    """For each threshold on a grid: leads whose peak score ever reached it (the MQL volume the threshold would
+    give, fast-track aside) and how many of them converted; plus the totals over all leads for the base rate."""
+    score = config.threshold_score_column
+    warehouse.require(MARTS, "fct_lead_score_history", ("contact_id", score, "fit_grade"))
+    warehouse.require(MARTS, "dim_leads", ("contact_id",))
+    _require_converted(warehouse)
+    grades = ", ".join(f"'{grade}'" for grade in config.qualifying_grades)
+    return warehouse.query(
+        f"""
+        with {CONVERTED_CTE},
+        peaks as (
+            select contact_id, max({score}) filter (where fit_grade in ({grades})) as peak
+            from {MARTS}.fct_lead_score_history
+            group by contact_id
+        ),
+        leads as (
+            select peaks.peak, converted.contact_id is not null as is_converted
+            from {MARTS}.dim_leads as dim
+            left join peaks on dim.contact_id = peaks.contact_id
+            left join converted on dim.contact_id = converted.contact_id
+        ),
+        totals as (
+            select
+                count(*) as all_leads,
+                count(*) filter (where is_converted) as all_converted,
+                greatest(coalesce(max(peak), 0), cast(? as double) * 1.25) as top
+            from leads
+        ),
+        params as (select totals.*, {nice_step_sql(f"totals.top / {THRESHOLD_STEPS}")} as step from totals),
+        grid as (
+            select unnest(range(0, cast(ceil(top / step) as bigint) + 1)) as step_index from params
+        ),
+        binned as (
+            select
+                cast(floor(leads.peak / params.step) as bigint) as step_index,
+                count(*) as leads,
+                count(*) filter (where leads.is_converted) as converted
+            from leads cross join params
+            where leads.peak >= 0
+            group by all
+        )
+        select
+            grid.step_index * params.step as threshold,
+            sum(coalesce(binned.leads, 0)) over descending as mql_leads,
+            sum(coalesce(binned.converted, 0)) over descending as converted_mql_leads,
+            params.all_leads,
+            params.all_converted
+        from grid
+        cross join params
+        left join binned on grid.step_index = binned.step_index
+        where params.all_leads > 0
+        window descending as (order by grid.step_index desc rows between unbounded preceding and current row)
+        order by threshold
+        """,
+        [config.threshold],
+        source=f"peak {score} per lead over {MARTS}.fct_lead_score_history (fit grade in {grades}); "
+               f"converted = primary contact of an opportunity",
+    )
+
+
+def _rules_cte(warehouse: Warehouse) -> str:
+    """Rule descriptions from the rule seeds when they are in the warehouse (else an empty relation)."""
+    parts = [
+        f"select rule_id, description from {SEEDS}.{seed}"
+        for seed in ("engagement_rules", "fit_rules")
+        if warehouse.has(SEEDS, seed, ("rule_id", "description"))
+    ]
+    body = " union all ".join(parts) or "select null as rule_id, null as description where false"
+    return f"rules as ({body})"
+
+
+def top_rules(warehouse: Warehouse) -> Table:
+    """Rules ranked by the points they add over all leads now (negative rules by their absolute size)."""
+    warehouse.require(MARTS, "fct_lead_score_components", ("rule_id", "score_family", "scored_points"))
+    return warehouse.query(
+        f"""
+        with {_rules_cte(warehouse)}
+        select
+            components.rule_id,
+            components.score_family,
+            any_value(rules.description) as description,
+            sum(components.scored_points) as points,
+            count(*) filter (where components.scored_points <> 0) as leads
+        from {MARTS}.fct_lead_score_components as components
+        left join rules on components.rule_id = rules.rule_id
+        group by components.rule_id, components.score_family
+        having sum(components.scored_points) <> 0
+        order by abs(sum(components.scored_points)) desc, components.rule_id
+        limit {TOP_RULE_LIMIT}
+        """,
+        source=f"{MARTS}.fct_lead_score_components.scored_points",
+    )
+
+
+def grade_matrix(warehouse: Warehouse) -> Table:
+    """Leads, MQL leads and converted leads per fit grade (A-D) and engagement band (1-4)."""
+    warehouse.require(MARTS, "dim_leads", ("contact_id", "fit_grade", "engagement_band", "has_ever_been_mql"))
+    _require_converted(warehouse)
+    return warehouse.query(
+        f"""
+        with {CONVERTED_CTE}
+        select
+            leads.fit_grade,
+            leads.engagement_band,
+            count(*) as leads,
+            count(*) filter (where leads.has_ever_been_mql) as mql_leads,
+            count(converted.contact_id) as converted_leads
+        from {MARTS}.dim_leads as leads
+        left join converted on leads.contact_id = converted.contact_id
+        group by all
+        order by leads.fit_grade, leads.engagement_band
+        """,
+        source=f"{MARTS}.dim_leads (current grade cell); converted = primary contact of an opportunity",
+    )
+
+
+def newest_mqls(warehouse: Warehouse, limit: int = NEWEST_MQL_LIMIT) -> Table:
+    """The newest MQL events with their scores at qualification, what triggered them, and the lead's top three
+    contributing rules now (the explanation). Ids only: no email or name."""
+    warehouse.require(MARTS, "fct_mql_events", ("mql_event_id", "contact_id", "qualified_at", "trigger_rule_id"))
+    warehouse.require(MARTS, "dim_leads", ("contact_id", "lead_source_channel"))
+    warehouse.require(MARTS, "fct_lead_score_components", ("contact_id", "rule_id", "scored_points"))
+    return warehouse.query(
+        f"""
+        with {_rules_cte(warehouse)},
+        newest as (
+            select *
+            from {MARTS}.fct_mql_events
+            order by qualified_at desc, mql_event_id
+            limit ?
+        ),
+        ranked as (
+            select
+                components.contact_id,
+                components.rule_id,
+                components.scored_points,
+                row_number() over (
+                    partition by components.contact_id order by components.scored_points desc, components.rule_id
+                ) as rank
+            from {MARTS}.fct_lead_score_components as components
+            where components.scored_points > 0
+                and components.contact_id in (select contact_id from newest)
+        ),
+        explanations as (
+            select
+                ranked.contact_id,
+                string_agg(
+                    ranked.rule_id || coalesce(' ' || split_part(rules.description, ':', 1), '')
+                    || ' (+' || cast(round(ranked.scored_points) as bigint) || ')',
+                    '; ' order by ranked.rank
+                ) as top_rules
+            from ranked
+            left join rules on ranked.rule_id = rules.rule_id
+            where ranked.rank <= 3
+            group by ranked.contact_id
+        )
+        select
+            newest.qualified_at,
+            newest.mql_event_id,
+            newest.contact_id,
+            newest.mql_sequence,
+            coalesce(leads.lead_source_channel, 'unknown') as channel,
+            newest.qualification_type,
+            newest.grade_cell,
+            newest.fit_score,
+            newest.engagement_score,
+            newest.trigger_event_type,
+            newest.trigger_rule_id,
+            explanations.top_rules
+        from newest
+        left join {MARTS}.dim_leads as leads on newest.contact_id = leads.contact_id
+        left join explanations on newest.contact_id = explanations.contact_id
+        order by newest.qualified_at desc, newest.mql_event_id
+        """,
+        [limit],
+        source=f"{MARTS}.fct_mql_events, {MARTS}.fct_lead_score_components (top rules at the reference time)",
+    )

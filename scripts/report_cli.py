@@ -1,0 +1,63 @@
+"""`mql report` (one self-contained HTML report from the marts) and `mql docs` (the dbt docs site as one page)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from scripts import paths
+
+console = Console()
+error_console = Console(stderr=True)
+
+DEFAULT_REPORT: Path = paths.WAREHOUSE_DIR / "report.html"
+
+
+def report(
+    out: Annotated[Path, typer.Option(help="HTML file to write.")] = DEFAULT_REPORT,
+    calibration: Annotated[bool, typer.Option(
+        help="Use `mql calibrate` output (warehouse/calibration/*.json) for the threshold curve when present.",
+    )] = True,
+) -> None:
+    """Render the HTML report (funnel, MQLs, cost, scores, threshold, SLA, rules, grades, newest MQLs)."""
+    from scripts.report.calibration import CALIBRATION_DIR
+    from scripts.report.render import write_report
+
+    database = paths.duckdb_path()
+    try:
+        result = write_report(database, out, calibration_dir=CALIBRATION_DIR if calibration else None)
+    except FileNotFoundError as missing:
+        error_console.print(f"[bold red]error:[/] {missing}", highlight=False)
+        raise typer.Exit(1) from None
+    for section in result.empty:
+        console.print(f"[yellow]no data yet:[/] {section.title}", highlight=False)
+    for section in result.errors:
+        error_console.print(f"[bold red]chart failed:[/] {section.title}", highlight=False)
+    size_mb = out.stat().st_size / 1_000_000
+    console.print(f"wrote {out} ({size_mb:.1f} MB, {len(result.sections)} sections)", highlight=False)
+    if result.errors:
+        raise typer.Exit(1)
+
+
+def docs(
+    out: Annotated[Path, typer.Option(help="Folder to write index.html into.")] = paths.WAREHOUSE_DIR / "docs",
+) -> None:
+    """Generate the dbt docs site as one static page (`dbt docs generate --static`) and copy it to OUT/index.html."""
+    from scripts.dbt_runner import DbtError
+    from scripts.report.docs import generate_docs
+
+    try:
+        page = generate_docs(out)
+    except (DbtError, FileNotFoundError) as error:
+        error_console.print(f"[bold red]error:[/] {error}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(str(page), highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `report` and `docs` commands to the `mql` app."""
+    app.command()(report)
+    app.command()(docs)
