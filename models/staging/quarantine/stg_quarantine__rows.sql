@@ -1,6 +1,8 @@
 {#- Every raw row that staging did not keep, from every raw table, with why: `removal_kind` says whether it was
     rejected (unusable) or a duplicate of a kept row, `reason_code` says which rule removed it, `raw_values` holds
     the row as it arrived. Raw rows = staged rows + these rows, per table (tested). -#}
+{#- The raw values are read back from the raw table for the removed rows only (by file and row), so the JSON is
+    built for the few rows that need it, not for every raw row. -#}
 {%- set base_models = [
     ('crm', 'contacts', 'base_crm__contacts', 'contact_id'),
     ('crm', 'accounts', 'base_crm__accounts', 'account_id'),
@@ -20,15 +22,17 @@ with
     select
         '{{ source_name }}' as source_name,
         '{{ table_name }}' as source_table,
-        cast({{ key_column }} as {{ dbt.type_string() }}) as source_key,
-        case when rejection_reason is not null then 'rejected' else 'duplicate' end as removal_kind,
-        coalesce(rejection_reason, duplicate_reason) as reason_code,
-        raw_values,
-        _source_file as source_file,
-        _source_row as source_row,
-        _loaded_at as loaded_at
-    from {{ ref(base_model) }}
-    where rejection_reason is not null or duplicate_reason is not null
+        cast(base.{{ key_column }} as {{ dbt.type_string() }}) as source_key,
+        case when base.rejection_reason is not null then 'rejected' else 'duplicate' end as removal_kind,
+        coalesce(base.rejection_reason, base.duplicate_reason) as reason_code,
+        {{ json_object_text(source_column_names(source_name, table_name), 'source') }} as raw_values,
+        base._source_file as source_file,
+        base._source_row as source_row,
+        base._loaded_at as loaded_at
+    from {{ ref(base_model) }} as base
+    inner join {{ source(source_name, table_name) }} as source
+        on base._source_file = source._source_file and base._source_row = source._source_row
+    where base.rejection_reason is not null or base.duplicate_reason is not null
 ),
 {% endfor %}
 

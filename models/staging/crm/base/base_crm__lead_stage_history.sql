@@ -30,7 +30,6 @@ typed as (
         source._loaded_at,
         source._source_file,
         source._source_row,
-        {{ json_object_text(raw_columns, 'source') }} as raw_values,
         {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
     from source
     left join contact_map
@@ -67,7 +66,6 @@ select
     changed_at,
     rejection_reason,
     duplicate_reason,
-    raw_values,
     _loaded_at,
     _source_file,
     _source_row

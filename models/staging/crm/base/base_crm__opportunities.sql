@@ -36,7 +36,6 @@ typed as (
         source._loaded_at,
         source._source_file,
         source._source_row,
-        {{ json_object_text(raw_columns, 'source') }} as raw_values,
         {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
     from source
     left join contact_map
@@ -77,7 +76,6 @@ select
     updated_at,
     rejection_reason,
     duplicate_reason,
-    raw_values,
     _loaded_at,
     _source_file,
     _source_row

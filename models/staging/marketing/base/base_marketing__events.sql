@@ -42,7 +42,6 @@ typed as (
         source._loaded_at,
         source._source_file,
         source._source_row,
-        {{ json_object_text(raw_columns, 'source') }} as raw_values,
         {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
     from source
     left join contact_map
@@ -83,7 +82,6 @@ select
     classified.occurred_at,
     classified.rejection_reason,
     classified.duplicate_reason,
-    classified.raw_values,
     classified._loaded_at,
     classified._source_file,
     classified._source_row
