@@ -39,6 +39,8 @@ test: venv browser dbt-ci lint pytest
 lint: venv
 	$(BIN)/ruff check scripts tests
 	MQL_DUCKDB_PATH=$(CI_DB) $(BIN)/sqlfluff lint models analyses --processes 2
+	MQL_DUCKDB_PATH=$(CI_DB) $(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
+	$(BIN)/dbt-score lint --manifest target/manifest.json --fail-project-under 9.0 --show failing-rules | tail -3
 
 dbt-ci: venv
 	rm -rf $(CI_DATA) $(CI_DB)
