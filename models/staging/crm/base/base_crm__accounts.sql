@@ -1,7 +1,6 @@
 {#- Every raw account row, typed, with the reason it is rejected or removed as a duplicate (null when kept).
     Rules: invalid id, missing name, unparseable timestamps; then exact copies and older versions (latest
     `updated_at` wins). An employee count or revenue that is not a number becomes null (the row is kept). -#}
-{%- set raw_columns = source_column_names('crm', 'accounts') -%}
 
 with
 
@@ -27,10 +26,7 @@ typed as (
         {{ clean_text('source.country') }} as country_raw,
         {{ parse_timestamp_utc('source.created_at') }} as created_at,
         {{ parse_timestamp_utc('source.updated_at') }} as updated_at,
-        source._loaded_at,
-        source._source_file,
-        source._source_row,
-        {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
+        {{ raw_row_lineage('source', 'crm', 'accounts') }}
     from source
 ),
 

@@ -2,7 +2,6 @@
     Rules, in order: invalid id, invalid email, unparseable timestamps, deleted in the CRM; then among usable rows,
     exact copies, older versions of the same contact id (latest `updated_at` wins), and contacts whose email
     (case-insensitive) belongs to an earlier-created contact, which are merged into that contact. -#}
-{%- set raw_columns = source_column_names('crm', 'contacts') -%}
 
 with
 
@@ -39,10 +38,7 @@ typed as (
         coalesce({{ parse_boolean('source.is_deleted') }}, false) as is_deleted,
         {{ parse_timestamp_utc('source.created_at') }} as created_at,
         {{ parse_timestamp_utc('source.updated_at') }} as updated_at,
-        source._loaded_at,
-        source._source_file,
-        source._source_row,
-        {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
+        {{ raw_row_lineage('source', 'crm', 'contacts') }}
     from source
 ),
 

@@ -2,7 +2,6 @@
     duplicate (null when kept). Rules: invalid id, unknown contact, unknown stage name, unparseable timestamp;
     then exact copies and conflicting rows with the same id (the last loaded wins). Contacts are resolved to their
     canonical id first, so a change logged on a merged duplicate lands on the surviving contact. -#}
-{%- set raw_columns = source_column_names('crm', 'lead_stage_history') -%}
 
 with
 
@@ -27,10 +26,7 @@ typed as (
         {{ clean_text('source.stage') }} as stage_raw,
         {{ clean_text('source.reason') }} as reason,
         {{ parse_timestamp_utc('source.changed_at') }} as changed_at,
-        source._loaded_at,
-        source._source_file,
-        source._source_row,
-        {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
+        {{ raw_row_lineage('source', 'crm', 'lead_stage_history') }}
     from source
     left join contact_map
         on trim(source.contact_id) = contact_map.contact_id
@@ -46,8 +42,7 @@ validated as (
             when typed.contact_id is null then 'unknown_contact'
             when typed.lead_stage is null then 'unknown_stage'
             when typed.changed_at is null then 'invalid_timestamp'
-            when typed.changed_at > typed._loaded_at + interval '{{ var("future_tolerance_hours") }} hours'
-                then 'future_timestamp'
+            when {{ is_future_dated('typed.changed_at', 'typed._loaded_at') }} then 'future_timestamp'
         end as rejection_reason
     from typed
 ),

@@ -2,7 +2,6 @@
     as a duplicate (null when kept). Rules: invalid id, unknown stage, unparseable `created_at`/`updated_at`,
     negative amount; then exact copies and older versions (latest `updated_at` wins). The primary contact is
     resolved to its canonical id; an unknown primary contact is kept as null (the deal still counts for its account). -#}
-{%- set raw_columns = source_column_names('crm', 'opportunities') -%}
 
 with
 
@@ -33,10 +32,7 @@ typed as (
         {{ parse_timestamp_utc('source.created_at') }} as created_at,
         {{ parse_timestamp_utc('source.closed_at') }} as closed_at,
         {{ parse_timestamp_utc('source.updated_at') }} as updated_at,
-        source._loaded_at,
-        source._source_file,
-        source._source_row,
-        {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
+        {{ raw_row_lineage('source', 'crm', 'opportunities') }}
     from source
     left join contact_map
         on trim(source.primary_contact_id) = contact_map.contact_id

@@ -1,7 +1,6 @@
 {#- Every raw sales activity, typed and mapped (`activity_type_map`), with the reason it is rejected or removed as
     a duplicate (null when kept). Rules: invalid id, unknown contact, missing owner, unknown activity type,
     unparseable or future timestamp; then exact copies and conflicting rows with the same id (last loaded wins). -#}
-{%- set raw_columns = source_column_names('crm', 'sales_activities') -%}
 
 with
 
@@ -24,10 +23,7 @@ typed as (
         {{ clean_text('source.owner_id') }} as owner_id,
         activity_types.activity_type,
         {{ parse_timestamp_utc('source.occurred_at') }} as occurred_at,
-        source._loaded_at,
-        source._source_file,
-        source._source_row,
-        {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
+        {{ raw_row_lineage('source', 'crm', 'sales_activities') }}
     from source
     left join contact_map
         on trim(source.contact_id) = contact_map.contact_id
@@ -44,8 +40,7 @@ validated as (
             when typed.owner_id is null then 'missing_owner'
             when typed.activity_type is null then 'unknown_activity_type'
             when typed.occurred_at is null then 'invalid_timestamp'
-            when typed.occurred_at > typed._loaded_at + interval '{{ var("future_tolerance_hours") }} hours'
-                then 'future_timestamp'
+            when {{ is_future_dated('typed.occurred_at', 'typed._loaded_at') }} then 'future_timestamp'
         end as rejection_reason
     from typed
 ),

@@ -1,6 +1,5 @@
 {#- Every raw sales-rep row, typed, with the reason it is rejected or removed as a duplicate (null when kept).
     Rules: invalid id, unparseable `updated_at`; then exact copies and older versions (latest `updated_at` wins). -#}
-{%- set raw_columns = source_column_names('crm', 'sales_reps') -%}
 
 with
 
@@ -17,10 +16,7 @@ typed as (
         {{ clean_text('source.region') }} as region,
         coalesce({{ parse_boolean('source.is_active') }}, true) as is_active,
         {{ parse_timestamp_utc('source.updated_at') }} as updated_at,
-        source._loaded_at,
-        source._source_file,
-        source._source_row,
-        {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
+        {{ raw_row_lineage('source', 'crm', 'sales_reps') }}
     from source
 ),
 

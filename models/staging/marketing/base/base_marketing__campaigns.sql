@@ -1,7 +1,6 @@
 {#- Every raw campaign row, typed and mapped (`channel_map`), with the reason it is rejected or removed as a
     duplicate (null when kept). Rules: invalid id, missing name, unparseable `updated_at`; then exact copies and
     older versions (latest `updated_at` wins). An unlisted channel spelling becomes `other`. -#}
-{%- set raw_columns = source_column_names('marketing', 'campaigns') -%}
 
 with
 
@@ -22,10 +21,7 @@ typed as (
         {{ parse_date('source.start_date') }} as start_date,
         {{ parse_date('source.end_date') }} as end_date,
         {{ parse_timestamp_utc('source.updated_at') }} as updated_at,
-        source._loaded_at,
-        source._source_file,
-        source._source_row,
-        {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
+        {{ raw_row_lineage('source', 'marketing', 'campaigns') }}
     from source
     left join channels
         on {{ lookup_key('source.channel') }} = channels.raw_channel

@@ -5,7 +5,6 @@
     Events of a merged duplicate contact are moved to the surviving contact. Materialised as a table because the
     staged events and the quarantine both read it. -#}
 {{ config(materialized='table') }}
-{%- set raw_columns = source_column_names('marketing', 'events') -%}
 
 with
 
@@ -39,10 +38,7 @@ typed as (
         {{ try_cast(clean_text('source.duration_seconds'), api.Column.translate_type('bigint')) }}
             as duration_seconds,
         {{ parse_timestamp_utc('source.occurred_at') }} as occurred_at,
-        source._loaded_at,
-        source._source_file,
-        source._source_row,
-        {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
+        {{ raw_row_lineage('source', 'marketing', 'events') }}
     from source
     left join contact_map
         on trim(source.contact_id) = contact_map.contact_id
@@ -58,8 +54,7 @@ validated as (
             when typed.contact_id is null then 'unknown_contact'
             when typed.event_type is null then 'unknown_event_type'
             when typed.occurred_at is null then 'invalid_timestamp'
-            when typed.occurred_at > typed._loaded_at + interval '{{ var("future_tolerance_hours") }} hours'
-                then 'future_timestamp'
+            when {{ is_future_dated('typed.occurred_at', 'typed._loaded_at') }} then 'future_timestamp'
         end as rejection_reason
     from typed
 ),

@@ -1,7 +1,6 @@
 {#- Every raw daily spend row, typed and mapped (`channel_map`), with the reason it is rejected or removed as a
     duplicate (null when kept). Rules: unparseable date, unparseable amount, negative amount, a currency other than
     USD; then exact copies and conflicting rows for the same day, channel and campaign (last loaded wins). -#}
-{%- set raw_columns = source_column_names('marketing', 'marketing_spend') -%}
 
 with
 
@@ -20,10 +19,7 @@ typed as (
         {{ clean_text('source.campaign_id') }} as campaign_id,
         {{ try_cast(clean_text('source.amount'), api.Column.translate_type('float')) }} as amount_usd,
         upper(coalesce({{ clean_text('source.currency') }}, 'USD')) as currency,
-        source._loaded_at,
-        source._source_file,
-        source._source_row,
-        {{ row_fingerprint(raw_columns, 'source') }} as row_fingerprint
+        {{ raw_row_lineage('source', 'marketing', 'marketing_spend') }}
     from source
     left join channels
         on {{ lookup_key('source.channel') }} = channels.raw_channel
