@@ -25,13 +25,13 @@ with
         cast(base.{{ key_column }} as {{ dbt.type_string() }}) as source_key,
         case when base.rejection_reason is not null then 'rejected' else 'duplicate' end as removal_kind,
         coalesce(base.rejection_reason, base.duplicate_reason) as reason_code,
-        {{ json_object_text(source_column_names(source_name, table_name), 'source') }} as raw_values,
+        {{ json_object_text(source_column_names(source_name, table_name), 'raw_row') }} as raw_values,
         base._source_file as source_file,
         base._source_row as source_row,
         base._loaded_at as loaded_at
     from {{ ref(base_model) }} as base
-    inner join {{ source(source_name, table_name) }} as source
-        on base._source_file = source._source_file and base._source_row = source._source_row
+    inner join {{ source(source_name, table_name) }} as raw_row
+        on base._source_file = raw_row._source_file and base._source_row = raw_row._source_row
     where base.rejection_reason is not null or base.duplicate_reason is not null
 ),
 {% endfor %}
