@@ -9,7 +9,7 @@ PYTHON_FOR_VENV ?= $(shell command -v python3.11 || command -v python3)
 CI_DATA := warehouse/ci-data
 CI_DB := warehouse/ci.duckdb
 
-.PHONY: demo test lint dbt-ci pytest clean venv browser
+.PHONY: demo test lint dbt-ci pytest clean venv browser postgres-server
 
 venv: $(VENV)/.installed
 
@@ -27,12 +27,19 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing: sudo apt-get install chromium (Debian) or set CHROMIUM=/path"; exit 1; fi; }
 
+## PostgreSQL server binaries for the cross-warehouse tests (Debian's package; the tests start a throwaway server).
+postgres-server:
+	@command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	else echo "PostgreSQL tests skipped: sudo apt-get install postgresql to run them"; fi; }
+
 ## Build the demo warehouse on embedded DuckDB and print where the results are.
 demo: venv
 	$(BIN)/mql demo
 
 ## Everything CI checks: SQL lint, dbt build (seeds, models, data and unit tests) on a generated fixture, pytest.
-test: venv browser dbt-ci lint pytest
+test: venv browser postgres-server dbt-ci lint pytest
 
 # sqlfluff's dbt templater compiles every model; scoring models read the rule seeds while compiling, so lint runs
 # against the CI warehouse that dbt-ci built (seeds loaded).

@@ -11,3 +11,13 @@
         {%- endfor %}
     ) as {{ dbt.type_string() }})
 {%- endmacro %}
+
+{#- PostgreSQL: the same compact text DuckDB's json_object gives (`{"a":"x","b":null}`, keys in column order), built
+    from to_json of each value, so quarantined raw values read the same on both engines. -#}
+{% macro postgres__json_object_text(columns, relation=none) -%}
+    ('{'
+        {%- for column in columns %}
+        || '"{{ column }}":' || coalesce(to_json({{ relation ~ '.' if relation }}{{ column }})::text, 'null'){{ " || ','" if not loop.last }}
+        {%- endfor %}
+    || '}')
+{%- endmacro %}

@@ -10,3 +10,11 @@
 {% macro duckdb__parse_date(expression) -%}
     try_cast({{ expression }} as date)
 {%- endmacro %}
+
+{#- PostgreSQL: no try_cast, and its date input accepts other orders and words. As on DuckDB, a date may be followed
+    by a time (and offset), which must then be valid too; the date is the written calendar date (no time zone
+    shift). Same validation as postgres__parse_timestamp_utc. -#}
+{% macro postgres__parse_date(expression) -%}
+    (case when {{ mql_warehouse.postgres__parse_timestamp_utc(expression) }} is not null
+        then cast(substr(trim({{ expression }}), 1, 10) as date) end)
+{%- endmacro %}

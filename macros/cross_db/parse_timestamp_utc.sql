@@ -11,3 +11,41 @@
 {% macro duckdb__parse_timestamp_utc(expression) -%}
     timezone('UTC', try_cast({{ expression }} as timestamptz))
 {%- endmacro %}
+
+{#- PostgreSQL has no try_cast, and its timestamp input also accepts words ('yesterday', 'now', 'epoch') and other
+    date orders that DuckDB rejects. So the text must first look like the ISO-8601 subset DuckDB accepts
+    (date, optional time hh:mm[:ss[.ffffff]], optional offset Z/UTC/+hh/+hhmm/+hh:mm) with a real calendar date and
+    a valid clock time; only then is it cast. Without an offset the value is taken as UTC whatever the session time
+    zone. Boolean regex matches and fixed positions only (capture-group regexes are ~10x slower on Postgres). -#}
+{% macro postgres__parse_timestamp_utc(expression) -%}
+    {%- set t = 'trim(' ~ expression ~ ')' -%}
+    {%- set has_time = "substr(" ~ t ~ ", 14, 1) = ':'" -%}
+    {%- set hour = "(case when " ~ has_time ~ " then cast(substr(" ~ t ~ ", 12, 2) as integer) else 0 end)" -%}
+    {%- set minute = "(case when " ~ has_time ~ " then cast(substr(" ~ t ~ ", 15, 2) as integer) else 0 end)" -%}
+    {%- set second = "(case when " ~ has_time ~ " and substr(" ~ t ~ ", 17, 1) = ':' then cast(substr(" ~ t ~ ", 18, 2) as integer) else 0 end)" -%}
+    (case
+        when {{ t }} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?[ ]?(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)?$'
+            and {{ mql_warehouse.postgres__valid_iso_date(t) }}
+            and ({{ hour }} < 24 and {{ minute }} <= 59 and {{ second }} <= 59
+                 or {{ hour }} = 24 and {{ minute }} = 0 and {{ second }} = 0)
+        then case
+            when substr({{ t }}, 11) ~ '(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$'
+                then cast({{ t }} as timestamptz) at time zone 'UTC'
+            else cast({{ t }} as timestamp)
+        end
+    end)
+{%- endmacro %}
+
+{#- True when text already known to start with `dddd-dd-dd` is a real calendar date. Never raises: integer
+    arithmetic on fixed-position digits only. -#}
+{% macro postgres__valid_iso_date(t) -%}
+    {%- set y = 'cast(substr(' ~ t ~ ', 1, 4) as integer)' -%}
+    {%- set m = 'cast(substr(' ~ t ~ ', 6, 2) as integer)' -%}
+    {%- set d = 'cast(substr(' ~ t ~ ', 9, 2) as integer)' -%}
+    ({{ m }} between 1 and 12
+     and {{ d }} between 1 and (case
+            when {{ m }} in (4, 6, 9, 11) then 30
+            when {{ m }} = 2 then
+                case when {{ y }} % 4 = 0 and ({{ y }} % 100 <> 0 or {{ y }} % 400 = 0) then 29 else 28 end
+            else 31 end))
+{%- endmacro %}

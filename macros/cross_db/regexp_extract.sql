@@ -6,3 +6,7 @@
 {% macro default__regexp_extract(expression, pattern, group=1) -%}
     nullif(regexp_extract({{ expression }}, '{{ pattern }}', {{ group }}), '')
 {%- endmacro %}
+
+{% macro postgres__regexp_extract(expression, pattern, group=1) -%}
+    nullif((regexp_match({{ expression }}, '{{ pattern }}'))[{{ group }}], '')
+{%- endmacro %}

@@ -14,7 +14,7 @@ monthly as (
 ),
 
 spend as (
-    select coalesce(sum(cast(amount_usd as double)), 0) as spend_usd from {{ ref('stg_marketing__marketing_spend') }}
+    select coalesce(sum(cast(amount_usd as {{ type_double() }})), 0) as spend_usd from {{ ref('stg_marketing__marketing_spend') }}
     where {{ as_of_filter('spend_date') }}
 ),
 

@@ -164,8 +164,8 @@ select
     account_id,
     engaged_at,
     is_reference_instant,
-    cast(points as double) as points_at_instant,
-    cast(engagement_points as double) as engagement_points_in_window,
+    cast(points as {{ type_double() }}) as points_at_instant,
+    cast(engagement_points as {{ type_double() }}) as engagement_points_in_window,
     cast(engaged_contacts as {{ dbt.type_int() }}) as engaged_contacts_in_window
 from windowed
 where is_reference_instant is not null

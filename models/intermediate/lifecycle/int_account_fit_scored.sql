@@ -64,7 +64,7 @@ select
     firmographics.company_size_band,
     firmographics.country_code,
     firmographics.region,
-    cast(coalesce(matched_rules.fit_points, 0) as double) as account_fit_points,
+    cast(coalesce(matched_rules.fit_points, 0) as {{ type_double() }}) as account_fit_points,
     cast(coalesce(matched_rules.matched_rule_count, 0) as {{ dbt.type_int() }}) as matched_rule_count
 from firmographics
 left join matched_rules

@@ -24,7 +24,7 @@ entries as (
                 {{ epoch_microseconds('stage_history.progressed_at') }}
                 - {{ epoch_microseconds('stage_history.entered_at') }}
             )
-            / 86400000000.0 as double
+            / 86400000000.0 as {{ type_double() }}
         ) as days_to_progress
     from stage_history
     inner join lifecycle
@@ -53,17 +53,17 @@ select
     cast(sum(case when lead_stage = 'recycled' then 1 else 0 end) as integer) as recycles,
     cast(sum(case when lead_stage = 'disqualified' then 1 else 0 end) as integer) as disqualifications,
     {%- for stage_name in ['mql', 'sales_accepted', 'sales_qualified', 'opportunity'] %}
-    cast(avg(case when lead_stage = '{{ stage_name }}' then duration_days end) as double)
+    cast(avg(case when lead_stage = '{{ stage_name }}' then duration_days end) as {{ type_double() }})
         as avg_days_in_{{ stage_name }},
     cast(
         percentile_cont(0.5) within group (
             order by case when lead_stage = '{{ stage_name }}' then duration_days end
-        ) as double
+        ) as {{ type_double() }}
     ) as median_days_in_{{ stage_name }},
     {%- endfor %}
-    cast(avg(case when lead_stage = 'mql' then days_to_progress end) as double) as avg_days_mql_to_sql,
+    cast(avg(case when lead_stage = 'mql' then days_to_progress end) as {{ type_double() }}) as avg_days_mql_to_sql,
     cast(
-        percentile_cont(0.5) within group (order by case when lead_stage = 'mql' then days_to_progress end) as double
+        percentile_cont(0.5) within group (order by case when lead_stage = 'mql' then days_to_progress end) as {{ type_double() }}
     ) as median_days_mql_to_sql
 from entries
 group by entered_month, lead_source_channel, original_campaign_id

@@ -13,7 +13,7 @@ monthly as (
         cast({{ dbt.date_trunc('month', 'spend_date') }} as date) as funnel_month,
         coalesce(channel, 'unknown') as channel,
         campaign_id,
-        sum(cast(amount_usd as double)) as spend_usd,
+        sum(cast(amount_usd as {{ type_double() }})) as spend_usd,
         count(*) as spend_rows
     from spend
     group by 1, 2, 3

@@ -72,7 +72,7 @@ select
     touches.occurred_at as first_touch_at,
     cast(
         ({{ epoch_microseconds('touches.occurred_at') }} - {{ epoch_microseconds('mql_windows.qualified_at') }})
-        / 1000000.0 as double
+        / 1000000.0 as {{ type_double() }}
     ) as seconds_to_first_touch
 from mql_windows
 left join owners_at_mql

@@ -45,7 +45,7 @@ linked as (
             when account_mqls.contact_id is not null then 'account_latest_mql'
             else 'unlinked'
         end as link_method,
-        cast(opportunities.amount_usd as double) as amount_usd,
+        cast(opportunities.amount_usd as {{ type_double() }}) as amount_usd,
         opportunities.opportunity_stage,
         opportunities.created_at,
         case when {{ as_of_filter('opportunities.closed_at') }} then opportunities.closed_at end as closed_at,

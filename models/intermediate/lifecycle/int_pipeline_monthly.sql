@@ -48,12 +48,12 @@ select
     channel,
     campaign_id,
     cast(sum(opportunities_created) as integer) as opportunities_created,
-    cast(sum(pipeline_usd) as double) as pipeline_usd,
-    cast(sum(mql_sourced_pipeline_usd) as double) as mql_sourced_pipeline_usd,
-    cast(sum(mql_influenced_pipeline_usd) as double) as mql_influenced_pipeline_usd,
+    cast(sum(pipeline_usd) as {{ type_double() }}) as pipeline_usd,
+    cast(sum(mql_sourced_pipeline_usd) as {{ type_double() }}) as mql_sourced_pipeline_usd,
+    cast(sum(mql_influenced_pipeline_usd) as {{ type_double() }}) as mql_influenced_pipeline_usd,
     cast(sum(deals_won) as integer) as deals_won,
-    cast(sum(won_revenue_usd) as double) as won_revenue_usd,
-    cast(sum(mql_sourced_won_revenue_usd) as double) as mql_sourced_won_revenue_usd,
-    cast(sum(mql_influenced_won_revenue_usd) as double) as mql_influenced_won_revenue_usd
+    cast(sum(won_revenue_usd) as {{ type_double() }}) as won_revenue_usd,
+    cast(sum(mql_sourced_won_revenue_usd) as {{ type_double() }}) as mql_sourced_won_revenue_usd,
+    cast(sum(mql_influenced_won_revenue_usd) as {{ type_double() }}) as mql_influenced_won_revenue_usd
 from pipeline_events
 group by funnel_month, channel, campaign_id

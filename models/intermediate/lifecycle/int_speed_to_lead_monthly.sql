@@ -18,6 +18,6 @@ select
     cast(sum(case when is_within_sla then 1 else 0 end) as integer) as within_sla_mql_events,
     cast(sum(case when is_never_touched and is_sla_measurable then 1 else 0 end) as integer)
         as never_touched_mql_events,
-    cast(avg(minutes_to_first_touch) as double) as avg_minutes_to_first_touch
+    cast(avg(minutes_to_first_touch) as {{ type_double() }}) as avg_minutes_to_first_touch
 from speed_to_lead
 group by qualified_month, lead_source_channel, original_campaign_id

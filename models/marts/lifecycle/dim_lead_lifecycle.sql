@@ -83,14 +83,14 @@ select
     first_pqls.pql_rule_id,
     cast(
         ({{ epoch_microseconds('milestones.first_mql_at') }} - {{ epoch_microseconds('leads.created_at') }})
-        / 86400000000.0 as double
+        / 86400000000.0 as {{ type_double() }}
     ) as days_lead_to_mql,
     cast(
         (
             {{ epoch_microseconds('milestones.first_mql_progressed_at') }}
             - {{ epoch_microseconds('milestones.first_converted_mql_at') }}
         )
-        / 86400000000.0 as double
+        / 86400000000.0 as {{ type_double() }}
     ) as days_mql_to_sql,
     cast(
         case
@@ -101,7 +101,7 @@ select
                         - {{ epoch_microseconds('milestones.first_sql_at') }}
                     )
                     / 86400000000.0
-        end as double
+        end as {{ type_double() }}
     ) as days_sql_to_won,
     milestones.first_mql_at is not null as has_reached_mql,
     milestones.first_sql_at is not null as has_reached_sql,

@@ -54,7 +54,7 @@ select
     timed.first_touch_activity_id,
     timed.first_touch_owner_id,
     timed.first_touch_activity_type,
-    cast(timed.minutes_to_first_touch as double) as minutes_to_first_touch,
+    cast(timed.minutes_to_first_touch as {{ type_double() }}) as minutes_to_first_touch,
     case
         when timed.first_touch_at is null then 'never_touched'
         {%- for minutes in buckets %}

@@ -40,8 +40,8 @@ select
     cast(within_sla_mql_events as integer) as within_sla_mql_events,
     cast(never_touched_mql_events as integer) as never_touched_mql_events,
     cast(touched_by_owner_mql_events as integer) as touched_by_owner_mql_events,
-    cast(within_sla_mql_events as double) / nullif(measurable_mql_events, 0) as share_within_sla,
-    cast(never_touched_mql_events as double) / nullif(measurable_mql_events, 0) as share_never_touched,
-    cast(avg_minutes_to_first_touch as double) as avg_minutes_to_first_touch,
-    cast(median_minutes_to_first_touch as double) as median_minutes_to_first_touch
+    cast(within_sla_mql_events as {{ type_double() }}) / nullif(measurable_mql_events, 0) as share_within_sla,
+    cast(never_touched_mql_events as {{ type_double() }}) / nullif(measurable_mql_events, 0) as share_never_touched,
+    cast(avg_minutes_to_first_touch as {{ type_double() }}) as avg_minutes_to_first_touch,
+    cast(median_minutes_to_first_touch as {{ type_double() }}) as median_minutes_to_first_touch
 from by_rep

@@ -21,7 +21,7 @@ typed as (
         {{ lookup_key('source.industry') }} as industry,
         {{ try_cast(clean_text('source.employee_count'), api.Column.translate_type('bigint')) }}
             as employee_count,
-        {{ try_cast(clean_text('source.annual_revenue'), api.Column.translate_type('float')) }}
+        {{ try_cast(clean_text('source.annual_revenue'), type_double()) }}
             as annual_revenue_usd,
         {{ clean_text('source.country') }} as country_raw,
         {{ parse_timestamp_utc('source.created_at') }} as created_at,

@@ -24,7 +24,7 @@ typed as (
         contact_map.canonical_contact_id as primary_contact_id,
         {{ clean_text('source.owner_id') }} as owner_id,
         {{ clean_text('source.opportunity_name') }} as opportunity_name,
-        {{ try_cast(clean_text('source.amount'), api.Column.translate_type('float')) }} as amount_usd,
+        {{ try_cast(clean_text('source.amount'), type_double()) }} as amount_usd,
         stages.opportunity_stage,
         {{ clean_text('source.stage') }} as stage_raw,
         stages.is_closed,

@@ -17,7 +17,7 @@ typed as (
         {{ parse_date('source.spend_date') }} as spend_date,
         coalesce(channels.channel, 'other') as channel,
         {{ clean_text('source.campaign_id') }} as campaign_id,
-        {{ try_cast(clean_text('source.amount'), api.Column.translate_type('float')) }} as amount_usd,
+        {{ try_cast(clean_text('source.amount'), type_double()) }} as amount_usd,
         upper(coalesce({{ clean_text('source.currency') }}, 'USD')) as currency,
         {{ raw_row_lineage('source', 'marketing', 'marketing_spend') }}
     from source
