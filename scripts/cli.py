@@ -240,9 +240,6 @@ register_report(app)
 from scripts.warehouses_cli import register as register_warehouses
 
 register_warehouses(app)
-from scripts.calibrate_cli import register as register_calibrate
-
-register_calibrate(app)
 # (end of extension commands)
 
 
