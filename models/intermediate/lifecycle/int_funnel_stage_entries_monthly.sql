@@ -63,7 +63,8 @@ select
     {%- endfor %}
     cast(avg(case when lead_stage = 'mql' then days_to_progress end) as {{ type_double() }}) as avg_days_mql_to_sql,
     cast(
-        percentile_cont(0.5) within group (order by case when lead_stage = 'mql' then days_to_progress end) as {{ type_double() }}
+        percentile_cont(0.5) within group (order by case when lead_stage = 'mql' then days_to_progress end)
+        as {{ type_double() }}
     ) as median_days_mql_to_sql
 from entries
 group by entered_month, lead_source_channel, original_campaign_id

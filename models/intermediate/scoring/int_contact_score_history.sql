@@ -158,11 +158,11 @@ window_sums as (
 
 capped_sums as (
     select
-        window_sums.*
-        {%- for column in columns %},
+        {%- for column in columns %}
         {{ capped('sum_' ~ column.name, column.max_points) }} as score_{{ column.name }},
-        {{ capped('sum_' ~ column.name ~ ' - instant_' ~ column.name, column.max_points) }} as before_{{ column.name }}
+        {{ capped('sum_' ~ column.name ~ ' - instant_' ~ column.name, column.max_points) }} as before_{{ column.name }},
         {%- endfor %}
+        window_sums.*
     from window_sums
 ),
 

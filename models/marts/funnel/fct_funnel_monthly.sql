@@ -142,12 +142,14 @@ select
     cast(channel_totals.customers as integer) as customers,
     cast(channel_totals.recycles as integer) as recycles,
     cast(channel_totals.disqualifications as integer) as disqualifications,
-    cast(channel_totals.mqls_converted_to_sql as {{ type_double() }}) / nullif(channel_totals.mqls, 0) as mql_to_sql_rate,
+    cast(channel_totals.mqls_converted_to_sql as {{ type_double() }})
+    / nullif(channel_totals.mqls, 0) as mql_to_sql_rate,
     cast(channel_totals.sqls_converted_to_opportunity as {{ type_double() }}) / nullif(channel_totals.sqls, 0)
         as sql_to_opportunity_rate,
     cast(channel_totals.spend_usd as {{ type_double() }}) as spend_usd,
     cast(channel_totals.spend_usd as {{ type_double() }}) / nullif(channel_totals.mqls, 0) as cost_per_mql,
-    cast(channel_totals.channel_spend_usd as {{ type_double() }}) / nullif(channel_totals.channel_mqls, 0) as channel_cost_per_mql,
+    cast(channel_totals.channel_spend_usd as {{ type_double() }})
+    / nullif(channel_totals.channel_mqls, 0) as channel_cost_per_mql,
     cast(channel_totals.opportunities_created as integer) as opportunities_created,
     cast(channel_totals.pipeline_usd as {{ type_double() }}) as pipeline_usd,
     cast(channel_totals.mql_sourced_pipeline_usd as {{ type_double() }}) as mql_sourced_pipeline_usd,
@@ -160,9 +162,11 @@ select
     cast(channel_totals.sla_measurable_mql_events as integer) as sla_measurable_mql_events,
     cast(channel_totals.within_sla_mql_events as integer) as within_sla_mql_events,
     cast(channel_totals.never_touched_mql_events as integer) as never_touched_mql_events,
-    cast(channel_totals.within_sla_mql_events as {{ type_double() }}) / nullif(channel_totals.sla_measurable_mql_events, 0)
+    cast(channel_totals.within_sla_mql_events as {{ type_double() }})
+    / nullif(channel_totals.sla_measurable_mql_events, 0)
         as share_within_sla,
-    cast(channel_totals.never_touched_mql_events as {{ type_double() }}) / nullif(channel_totals.sla_measurable_mql_events, 0)
+    cast(channel_totals.never_touched_mql_events as {{ type_double() }})
+    / nullif(channel_totals.sla_measurable_mql_events, 0)
         as share_never_touched,
     channel_totals.avg_days_mql_to_sql,
     channel_totals.median_days_mql_to_sql,

@@ -76,7 +76,8 @@ select
     cast(coalesce(contacts.contact_count, 0) as integer) as contact_count,
     cast(coalesce(contacts.mql_contact_count, 0) as integer) as mql_contact_count,
     cast(coalesce(contacts.pql_contact_count, 0) as integer) as pql_contact_count,
-    cast(coalesce(current_engagement.engagement_points_in_window, 0) as {{ type_double() }}) as engagement_points_in_window,
+    cast(coalesce(current_engagement.engagement_points_in_window, 0) as {{ type_double() }})
+        as engagement_points_in_window,
     cast(coalesce(current_engagement.engaged_contacts_in_window, 0) as integer) as engaged_contacts_in_window,
     account_fit.account_fit_points >= {{ min_fit }} as is_fit_account,
     first_qualifications.first_mqa_at is not null as has_been_mqa,

@@ -78,7 +78,8 @@ select
     entered_at,
     exited_at,
     cast(
-        ({{ epoch_microseconds('exited_at') }} - {{ epoch_microseconds('entered_at') }}) / 86400000000.0 as {{ type_double() }}
+        ({{ epoch_microseconds('exited_at') }} - {{ epoch_microseconds('entered_at') }}) / 86400000000.0
+        as {{ type_double() }}
     ) as duration_days,
     case
         when funnel_level = 0 then next_mql_or_later_at
