@@ -237,6 +237,9 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run read-only against 
 from scripts.report_cli import register as register_report
 
 register_report(app)
+from scripts.calibrate_cli import register as register_calibrate
+
+register_calibrate(app)
 from scripts.warehouses_cli import register as register_warehouses
 
 register_warehouses(app)

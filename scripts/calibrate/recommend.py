@@ -1,0 +1,111 @@
+"""Choose an MQL setting for a goal the user states.
+
+- **conversion** (a target MQL->outcome conversion rate): among settings whose conversion reaches the target,
+  the one that converts the most leads (highest recall); if none does, the one with the best conversion.
+- **capacity** (sales can work N MQLs a month): among settings with at most N MQLs a month, the one that converts
+  the most leads; if none fits (fast-track hand-raisers alone exceed it), the one with the fewest MQLs.
+- **fbeta**: the best F-beta (beta > 1 favours recall, < 1 precision).
+
+Ties go to the higher conversion, then to the current setting's grade and the lower threshold. Settings with
+fewer than `min_mqls` MQLs are not recommended (a rate measured on a handful of leads is noise).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from scripts.calibrate.frame import Setting
+from scripts.calibrate.sweep import Metrics
+
+GoalKind = Literal["conversion", "capacity", "fbeta"]
+DEFAULT_MIN_MQLS = 5
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What the threshold should achieve: `conversion` (value = target rate, 0-1), `capacity` (value = MQLs
+    per month) or `fbeta` (value = beta)."""
+
+    kind: GoalKind
+    value: float
+
+    def describe(self) -> str:
+        """The goal in words."""
+        if self.kind == "conversion":
+            return f"MQL conversion of at least {self.value:.1%}"
+        if self.kind == "capacity":
+            return f"at most {self.value:g} MQLs a month (sales capacity)"
+        return f"best F{self.value:g} (precision and recall)"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The chosen setting's index and whether the goal was met (with a note when not)."""
+
+    index: int
+    met: bool
+    note: str = ""
+
+
+def _order(primary: np.ndarray, secondary: np.ndarray, settings: list[Setting], prefer_grade: str | None) -> np.ndarray:
+    grade_penalty = np.array([0.0 if (s.min_fit_grade or "") == (prefer_grade or "") else 1.0 for s in settings])
+    thresholds = np.array([s.threshold for s in settings])
+    # np.lexsort sorts by the last key first; we want max primary, max secondary, preferred grade, low threshold.
+    return np.lexsort((thresholds, grade_penalty, -np.nan_to_num(secondary, nan=-1.0),
+                       -np.nan_to_num(primary, nan=-1.0)))
+
+
+def choose(settings: list[Setting], point: Metrics, goal: Goal, *, min_mqls: int = DEFAULT_MIN_MQLS,
+           prefer_grade: str | None = None) -> Choice:
+    """The recommended setting for `goal` from one set of metrics (one value per setting)."""
+    enough = point.mqls >= min_mqls
+    if not enough.any():
+        enough = point.mqls > 0
+    if not enough.any():
+        return Choice(0, False, "no setting qualifies any lead in the training period")
+    precision = np.where(enough, point.precision, np.nan)
+    if goal.kind == "fbeta":
+        score = np.where(enough, point.f_beta(goal.value), -1.0)
+        best = int(_order(score, precision, settings, prefer_grade)[0])
+        return Choice(best, True)
+    if goal.kind == "conversion":
+        feasible = enough & (np.nan_to_num(point.precision, nan=-1.0) >= goal.value)
+        if feasible.any():
+            tp = np.where(feasible, point.true_positives, -1.0)
+            return Choice(int(_order(tp, precision, settings, prefer_grade)[0]), True)
+        best = int(_order(precision, point.true_positives, settings, prefer_grade)[0])
+        return Choice(best, False, f"no setting reaches {goal.value:.1%} conversion; the best is "
+                                   f"{point.precision[best]:.1%}")
+    feasible = enough & (point.mqls_per_month <= goal.value)
+    if feasible.any():
+        tp = np.where(feasible, point.true_positives, -1.0)
+        return Choice(int(_order(tp, precision, settings, prefer_grade)[0]), True)
+    volume = np.where(enough, point.mqls_per_month, np.inf)
+    best = int(np.argmin(volume))
+    return Choice(best, False, f"no setting stays within {goal.value:g} MQLs a month; the fewest is "
+                               f"{point.mqls_per_month[best]:.1f} (fast-track hand-raisers qualify at any threshold)")
+
+
+def choose_replicates(settings: list[Setting], replicates: Metrics, goal: Goal, *, min_mqls: int = DEFAULT_MIN_MQLS,
+                      prefer_grade: str | None = None) -> list[int]:
+    """The setting each bootstrap replicate would recommend (how stable the recommendation is)."""
+    chosen: list[int] = []
+    for b in range(replicates.mqls.shape[0]):
+        one = Metrics(
+            mqls=replicates.mqls[b], mqls_per_month=replicates.mqls_per_month[b],
+            conversion={k: v[b] for k, v in replicates.conversion.items()}, precision=replicates.precision[b],
+            recall=replicates.recall[b], base_rate=replicates.base_rate[b], lift=replicates.lift[b],
+            true_positives=replicates.true_positives[b], positives=replicates.positives[b],
+        )
+        chosen.append(choose(settings, one, goal, min_mqls=min_mqls, prefer_grade=prefer_grade).index)
+    return chosen
+
+
+def nearest_volume(point: Metrics, volume: float) -> int:
+    """The setting whose MQL count is closest to `volume` (ties: the smaller volume): used to compare rubrics at
+    equal MQL volume."""
+    gap = np.abs(point.mqls - volume) + (point.mqls > volume) * 1e-6
+    return int(np.argmin(gap))

@@ -1,0 +1,252 @@
+"""Run a mapping: read the export's CSV files, write one contract CSV per mapped table, and report every row that
+could not be mapped (count, reasons, a sample, and `_rejects/<table>.csv` with the source row) instead of
+dropping it. Files starting with `_` are skipped by `mql load`, so the output folder can be loaded as is."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scripts.contract import ContractTable, load_contract
+from scripts.importer.mapping import Activity, Mapping, MappingError, SourceSpec, TableSpec, load_mapping
+from scripts.importer.values import UnmappableValue, evaluate
+
+REJECTS_DIR = "_rejects"
+REPORT_FILE = "_import_report.json"
+SAMPLE_SIZE = 5
+
+
+@dataclass
+class TableReport:
+    """What happened to one contract table."""
+
+    table: str
+    source: str
+    source_rows: int = 0
+    rows_written: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    samples: list[dict[str, str]] = field(default_factory=list)
+    rejects_file: Path | None = None
+    capped_activities: int = 0
+
+
+@dataclass
+class ImportReport:
+    """The whole import: per table counts and rejects, and warnings."""
+
+    mapping_name: str
+    out_dir: Path
+    tables: list[TableReport]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        """Rejected rows over all tables."""
+        return sum(t.rejected for t in self.tables)
+
+    def as_dict(self) -> dict[str, object]:
+        """The report for `_import_report.json`."""
+        return {
+            "mapping": self.mapping_name,
+            "tables": [{"table": t.table, "source": t.source, "source_rows": t.source_rows,
+                        "rows_written": t.rows_written, "rejected": t.rejected, "skipped": t.skipped, "reasons": dict(t.reasons),
+                        "rejects_file": str(t.rejects_file) if t.rejects_file else None,
+                        "sample": t.samples} for t in self.tables],
+            "warnings": self.warnings,
+        }
+
+
+def read_source(folder: Path, source: SourceSpec) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) for every data row of a source CSV (header names stripped; CRLF handled)."""
+    path = folder / source.file
+    if not path.is_file():
+        raise MappingError(f"source '{source.name}': file {path} not found")
+    with path.open(encoding=source.encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=source.delimiter)
+        try:
+            header = [name.strip() for name in next(reader)]
+        except StopIteration:
+            return
+        for values in reader:
+            if not any(value.strip() for value in values):
+                continue
+            if len(values) != len(header):
+                yield reader.line_num, {"__malformed__": f"{len(values)} fields, header has {len(header)}",
+                                        **dict(zip(header, values, strict=False))}
+                continue
+            yield reader.line_num, dict(zip(header, values, strict=True))
+
+
+def _source_columns(folder: Path, source: SourceSpec) -> list[str]:
+    path = folder / source.file
+    with path.open(encoding=source.encoding, newline="") as handle:
+        return [name.strip() for name in next(csv.reader(handle, delimiter=source.delimiter), [])]
+
+
+def _check_columns(folder: Path, mapping: Mapping) -> None:
+    """Every source column a table reads must exist in its file (a typo fails before any row is read)."""
+    for table in mapping.tables:
+        source = mapping.sources[table.source]
+        present = set(_source_columns(folder, source))
+        specs = list(table.columns) + [s for a in table.activities for s in a.specs()]
+        needed = [(spec.target, spec.source_columns()) for spec in specs]
+        needed.append(("skip_when_empty", set(table.skip_when_empty)))
+        for target, columns in needed:
+            missing = sorted(columns - present)
+            if missing:
+                raise MappingError(f"{mapping.path.name}: tables.{table.table}.columns.{target}: column(s) "
+                                   f"{', '.join(missing)} not in {source.file}")
+
+
+def _map_row(table: TableSpec, contract: ContractTable, row: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    types = {c.name: c.logical_type for c in contract.columns}
+    out: dict[str, str] = {}
+    errors: list[str] = []
+    if "__malformed__" in row:
+        errors.append(f"malformed CSV row: {row['__malformed__']}")
+    for spec in table.columns:
+        try:
+            out[spec.target] = evaluate(spec, row, types.get(spec.target, "varchar"))
+        except UnmappableValue as error:
+            errors.append(str(error))
+    return out, errors
+
+
+def _activity_rows(activity: Activity, base: dict[str, str], row: dict[str, str],
+                   report: TableReport) -> tuple[list[dict[str, str]], list[str]]:
+    try:
+        occurred = evaluate(activity.occurred_at, row, "timestamp")
+        event_type = evaluate(activity.event_type, row)
+        count_text = evaluate(activity.count, row) if activity.count is not None else ("1" if occurred else "0")
+    except UnmappableValue as error:
+        return [], [f"activity {activity.name}: {error}"]
+    try:
+        count = int(float(count_text or "0"))
+    except ValueError:
+        return [], [f"activity {activity.name}: count {count_text!r} is not a whole number"]
+    if count <= 0:
+        return [], []
+    if not occurred:
+        return [], [f"activity {activity.name}: {count} event(s) but no time to date them"]
+    if count > activity.max_count:
+        report.capped_activities += 1
+        count = activity.max_count
+    contact = base.get("contact_id", "")
+    rows = []
+    for n in range(1, count + 1):
+        suffix = f":{n}" if count > 1 or activity.count is not None else ""
+        rows.append({**base, "event_id": f"{contact}:{activity.name}{suffix}", "event_type": event_type,
+                     "occurred_at": occurred})
+    return rows, []
+
+
+def _write(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def run_import(mapping_path: Path, source_dir: Path, out_dir: Path) -> ImportReport:
+    """Import `source_dir` through the mapping into `out_dir` (one `<table>.csv` per mapped table)."""
+    contract = load_contract()
+    mapping = load_mapping(mapping_path, contract)
+    if not source_dir.is_dir():
+        raise MappingError(f"{source_dir}: not a directory")
+    _check_columns(source_dir, mapping)
+    _prepare_out_dir(out_dir, contract)
+    reports: list[TableReport] = []
+    warnings: list[str] = list(mapping.notes)
+    for table in mapping.tables:
+        contract_table = contract[table.table]
+        source = mapping.sources[table.source]
+        report = TableReport(table.table, source.file)
+        written: list[dict[str, str]] = []
+        rejects: list[dict[str, str]] = []
+        source_columns = _source_columns(source_dir, source)
+        for line, row in read_source(source_dir, source):
+            report.source_rows += 1
+            if table.skip_when_empty and all(not (row.get(c) or "").strip() for c in table.skip_when_empty):
+                report.skipped += 1
+                continue
+            mapped, errors = _map_row(table, contract_table, row)
+            produced: list[dict[str, str]] = [] if table.activities else [mapped]
+            if not errors:
+                for activity in table.activities:
+                    rows, problems = _activity_rows(activity, mapped, row, report)
+                    produced += rows
+                    errors += problems
+            if errors:
+                report.rejected += 1
+                for error in errors:
+                    report.reasons[_reason(error)] += 1
+                reject = {"_source_file": source.file, "_line": str(line), "_reasons": "; ".join(errors),
+                          **{k: v for k, v in row.items() if k != "__malformed__"}}
+                rejects.append(reject)
+                if len(report.samples) < SAMPLE_SIZE:
+                    report.samples.append(reject)
+                continue
+            written += produced
+        columns = [c for c in contract_table.column_names
+                   if c in {s.target for s in table.columns} or (table.activities and c in {"event_id", "event_type",
+                                                                                          "occurred_at"})]
+        _write(out_dir / f"{table.table}.csv", columns, written)
+        report.rows_written = len(written)
+        if rejects:
+            report.rejects_file = out_dir / REJECTS_DIR / f"{table.table}.csv"
+            _write(report.rejects_file, ["_source_file", "_line", "_reasons", *source_columns], rejects)
+        if report.capped_activities:
+            warnings.append(f"{table.table}: {report.capped_activities} rows had more activities than max_count "
+                            "(capped)")
+        if any(a.count is not None for a in table.activities):
+            warnings.append(f"{table.table}: events made from count columns are dated at one timestamp each: "
+                            "good for current scores, but counts exported today include later activity, so "
+                            "backtests and `as_of` builds on them are not point in time")
+        reports.append(report)
+    result = ImportReport(mapping.name, out_dir, reports, warnings)
+    (out_dir / REPORT_FILE).write_text(json.dumps(result.as_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    return result
+
+
+def _prepare_out_dir(out_dir: Path, contract: dict[str, ContractTable]) -> None:
+    """Make `out_dir` ready: the files of a previous import there are replaced (so no stale table is loaded
+    later); any other file named like a contract table stops the import before anything is touched."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    previous = out_dir / REPORT_FILE
+    written: list[str] = []
+    if previous.is_file():
+        try:
+            written = [str(t["table"]) for t in json.loads(previous.read_text(encoding="utf-8")).get("tables", [])]
+        except (ValueError, AttributeError, KeyError, TypeError):
+            written = []
+    clashes = sorted(p.name for p in out_dir.iterdir()
+                     if p.is_file() and p.name.split(".")[0].split("__")[0].lower() in contract
+                     and p.name not in {f"{table}.csv" for table in written})
+    if clashes:
+        raise MappingError(f"{out_dir}: already holds {', '.join(clashes)} (not from `mql import`): write the "
+                           "import into an empty folder")
+    for table in written:
+        (out_dir / f"{table}.csv").unlink(missing_ok=True)
+        (out_dir / REJECTS_DIR / f"{table}.csv").unlink(missing_ok=True)
+    previous.unlink(missing_ok=True)
+
+
+def _reason(error: str) -> str:
+    """A reason code for counting: the message without the row-specific value."""
+    head = error.split(": ", 2)
+    if "is not in the mapping's value map" in error:
+        return f"{head[0]}: value not in the value map"
+    if "does not match" in error:
+        return f"{head[0]}: date does not match the format"
+    if "required value is empty" in error:
+        return f"{head[0]}: required value is empty"
+    if "not a number" in error or "whole number" in error:
+        return f"{head[0]}: not a number"
+    return error if len(head) < 2 else f"{head[0]}: {head[1]}"
