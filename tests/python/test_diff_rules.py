@@ -19,6 +19,7 @@ from scripts.calibrate.workspace import (
 from scripts.diff_rules import compare, rule_changes
 from scripts.generate import MessyConfig, generate_dataset
 from scripts.load import load_directory
+from tests.python.helpers import use_database
 
 RULES = "seeds/scoring/engagement_rules.csv"
 
@@ -108,9 +109,10 @@ def test_committed_rules_are_read_from_git() -> None:
         git_version("no-such-ref-anywhere")
 
 
-def test_diff_rules_command_without_changes_builds_nothing() -> None:
+def test_diff_rules_command_without_changes_builds_nothing(built_warehouse: Path) -> None:
     from scripts.cli import app
 
-    result = CliRunner().invoke(app, ["diff-rules", "--base-ref", "HEAD", "--head-ref", "HEAD"])
+    with use_database(built_warehouse):  # the command needs a loaded warehouse, not the developer's default one
+        result = CliRunner().invoke(app, ["diff-rules", "--base-ref", "HEAD", "--head-ref", "HEAD"])
     assert result.exit_code == 0, result.output
     assert "No difference" in result.output
