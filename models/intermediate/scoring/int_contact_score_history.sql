@@ -8,25 +8,52 @@
     rules sharing family, half-life and window share one (`score_columns`); decay uses the rebased
     cumulative-sum identity in `decayed_window_sum`. Each score is computed at the instant and just before it
     (what a crossing compares); the score just before is the same windowed sum less the points of the instant
-    itself (their age is zero), capped again, so one window per column serves both. -#}
+    itself (their age is zero), capped again, so one window per column serves both.
+
+    Incremental per contact (`replace_contacts` strategy, `macros/incremental/contact_changes.sql`): a build
+    recomputes the whole history of every contact whose events, contact versions, account, email group or sales
+    decisions changed since the previous build, so a late event corrects every later score and crossing. -#}
 {%- set columns = score_columns(engagement_rules()) -%}
 {%- set engagement_columns = columns | selectattr('family', 'equalto', 'engagement') | list -%}
 {%- set negative_columns = columns | selectattr('family', 'equalto', 'negative') | list -%}
-{{ config(materialized='table') }}
+{%- set recompute = is_incremental() -%}
+-- depends_on: {{ ref('base_marketing__events') }}, {{ ref('stg_crm__contact_map') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_contacts',
+    event_id_column='source_id',
+    on_schema_change='fail',
+) }}
 
 with
+{%- if recompute %}
+
+changed_contacts as (
+    {{ changed_contacts(this, 'source_id') }}
+),
+{%- endif %}
 
 scored_events as (
     select * from {{ ref('int_events_scored') }}
+    {%- if recompute %}
+    where {{ contacts_to_recompute('contact_id', this, 'source_id', 'changed_contacts') }}
+    {%- endif %}
 ),
 
 fit_versions as (
     select * from {{ ref('int_contact_fit_scored') }}
+    {%- if recompute %}
+    where {{ contacts_to_recompute('contact_id', this, 'source_id', 'changed_contacts') }}
+    {%- endif %}
 ),
 
 sales_decisions as (
     select * from {{ ref('stg_crm__lead_stage_history') }}
-    where lead_stage in ('recycled', 'disqualified') and {{ as_of_filter('changed_at') }}
+    where
+        lead_stage in ('recycled', 'disqualified') and {{ as_of_filter('changed_at') }}
+        {%- if recompute %}
+        and {{ contacts_to_recompute('contact_id', this, 'source_id', 'changed_contacts') }}
+        {%- endif %}
 ),
 
 event_points as (
@@ -222,5 +249,6 @@ select
     {{ meets_mql_threshold('fit_score_before', 'engagement_score_before') }} as met_threshold_before,
     {{ meets_fast_track('has_fast_track_points', 'fit_score') }} as is_fast_track_hit,
     cast(recycle_count as bigint) as requalification_epoch,
-    is_disqualified
+    is_disqualified,
+    {{ incremental_state_columns() }}
 from scores

@@ -2,10 +2,20 @@
     and the points it is awarded after the rule's daily limit (`max_per_day`: only the first N matching events of a
     contact and UTC day score). Decay, windows and caps depend on the time the score is read, so they are applied
     downstream (`int_contact_score_history`, `fct_lead_score_components`). Point-in-time: var as_of drops later
-    events. -#}
+    events.
+
+    Incremental per contact (`replace_contacts` strategy, `macros/incremental/contact_changes.sql`): a build
+    recomputes whole the contacts whose staged events changed since the previous one (and the contacts those
+    events belonged to before), since daily limits count a contact's events per day. -#}
 {%- do engagement_rules() -%}
 -- depends_on: {{ ref('event_types') }}
-{{ config(materialized='table') }}
+-- depends_on: {{ ref('base_marketing__events') }}, {{ ref('stg_crm__contact_map') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_contacts',
+    event_id_column='event_id',
+    on_schema_change='fail',
+) }}
 
 with
 
@@ -19,7 +29,11 @@ events as (
         asset_name,
         occurred_at
     from {{ ref('stg_marketing__events') }}
-    where {{ as_of_filter('occurred_at') }}
+    where
+        {{ as_of_filter('occurred_at') }}
+        {%- if is_incremental() %}
+        and {{ contacts_to_recompute('contact_id', this, 'event_id') }}
+        {%- endif %}
 ),
 
 rules as (
@@ -58,5 +72,6 @@ select
     daily_occurrence,
     coalesce(daily_occurrence > max_per_day, false) as is_over_daily_limit,
     is_fast_track,
-    occurred_at
+    occurred_at,
+    {{ incremental_state_columns() }}
 from matched

@@ -2,14 +2,26 @@
     rejected or removed as a duplicate (null when kept). Rules, in order: invalid event id, unknown contact (no
     usable contact with that id), unknown event type, unparseable timestamp, timestamp later than the load plus
     `future_tolerance_hours`; then exact copies and conflicting rows with the same event id (last loaded wins).
-    Events of a merged duplicate contact are moved to the surviving contact. Materialised as a table because the
-    staged events and the quarantine both read it. -#}
-{{ config(materialized='table') }}
+    Events of a merged duplicate contact are moved to the surviving contact.
+
+    Incremental (`macros/incremental/contact_changes.sql`): a build reprocesses the raw rows loaded since the
+    previous one, every older row sharing an event id with them (which copy wins is decided across loads) and the
+    rows of contacts whose email group changed (their events move to another contact or stop being unknown);
+    `delete+insert` on the raw row's identity replaces their previous classification. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['_source_file', '_source_row'],
+    on_schema_change='fail',
+) }}
 
 with
 
 source as (
-    select * from {{ source('marketing', 'events') }}
+    select * from {{ source('marketing', 'events') }} as raw_events
+    {%- if is_incremental() %}
+    where {{ raw_events_to_reprocess('raw_events', this) }}
+    {%- endif %}
 ),
 
 contact_map as (
@@ -79,7 +91,8 @@ select
     classified.duplicate_reason,
     classified._loaded_at,
     classified._source_file,
-    classified._source_row
+    classified._source_row,
+    {{ incremental_state_columns() }}
 from classified
 left join page_categories
     on classified.path_segment = page_categories.path_segment

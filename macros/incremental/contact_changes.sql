@@ -1,0 +1,188 @@
+{#- Incremental state of the event-volume models (`base_marketing__events`, `int_events_scored`,
+    `int_contact_score_history`). Each row they write carries two markers:
+      - `_batch_loaded_at`: the newest raw load (events, contacts, accounts, stage history) the build had seen, the
+        high-water mark of the inputs;
+      - `_state_fingerprint`: a hash of everything besides raw rows that changes what the models compute (every
+        seed's checksum, the scoring vars, `future_tolerance_hours`).
+    The next incremental build reprocesses only what changed since its own high-water mark: rows loaded after it
+    (minus var `incremental_lookback_minutes`, for loaders whose load times are not in commit order), and for the
+    contact-grained models every contact whose events, contact record, account, email group or sales decisions
+    changed, recomputed whole. When the fingerprint differs (a rule, a seed or a var changed) the watermark is null
+    and everything is recomputed, as a full refresh would. -#}
+
+{#- Hash of the non-raw inputs; rows written under another fingerprint make the next build recompute everything. -#}
+{% macro incremental_state_fingerprint() -%}
+    {%- set parts = [] -%}
+    {%- if execute -%}
+        {%- for node in (graph.get('nodes') or {}).values() if node.resource_type == 'seed' -%}
+            {%- do parts.append(node.unique_id ~ '=' ~ node.checksum.checksum) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- do parts.append('scoring=' ~ tojson(scoring_config(), sort_keys=true)) -%}
+    {%- do parts.append('future_tolerance_hours=' ~ var('future_tolerance_hours')) -%}
+    {{ return(local_md5(parts | sort | join('|'))) }}
+{%- endmacro %}
+
+{#- The lookback in minutes, validated: a negative or non-integer value fails at compile time. -#}
+{% macro incremental_lookback_minutes() -%}
+    {%- set lookback = var('incremental_lookback_minutes', 0) -%}
+    {%- if lookback is not number or lookback < 0 or lookback != lookback | int -%}
+        {{ exceptions.raise_compiler_error("var incremental_lookback_minutes: must be a whole number of minutes >= 0, got '" ~ lookback ~ "' (dbt_project.yml vars or --vars)") }}
+    {%- endif -%}
+    {{ return(lookback | int) }}
+{%- endmacro %}
+
+{#- Scalar SQL: the newest raw load among the inputs of the scoring models (the batch a build covers). -#}
+{% macro raw_high_water_mark() -%}
+    (
+        select max(table_loads.loaded_at)
+        from (
+            select max(_loaded_at) as loaded_at from {{ source('marketing', 'events') }}
+            union all
+            select max(_loaded_at) as loaded_at from {{ source('crm', 'contacts') }}
+            union all
+            select max(_loaded_at) as loaded_at from {{ source('crm', 'accounts') }}
+            union all
+            select max(_loaded_at) as loaded_at from {{ source('crm', 'lead_stage_history') }}
+        ) as table_loads
+    )
+{%- endmacro %}
+
+{#- The two marker columns, for the select list of an incremental model. -#}
+{% macro incremental_state_columns() -%}
+    {{ raw_high_water_mark() }} as _batch_loaded_at,
+    cast('{{ incremental_state_fingerprint() }}' as {{ dbt.type_string() }}) as _state_fingerprint
+{%- endmacro %}
+
+{#- Scalar SQL: the high-water mark `relation` was built to, or null when it is empty or was built under another
+    fingerprint (then everything is recomputed). -#}
+{% macro incremental_watermark(relation) -%}
+    {%- set fingerprint = incremental_state_fingerprint() -%}
+    (
+        select
+            case
+                when min(_state_fingerprint) = '{{ fingerprint }}' and max(_state_fingerprint) = '{{ fingerprint }}'
+                    then max(_batch_loaded_at)
+            end
+        from {{ relation }}
+    )
+{%- endmacro %}
+
+{#- Scalar SQL: raw rows loaded after this instant are new to `relation` (its watermark less the lookback). -#}
+{% macro incremental_loaded_since(relation) -%}
+    {{ dbt.dateadd('minute', -1 * incremental_lookback_minutes(), incremental_watermark(relation)) }}
+{%- endmacro %}
+
+{#- SQL selecting the raw (trimmed) contact ids whose canonical contact may have changed since `since`: contacts
+    with a row loaded since then or whose account has one, and every contact that shares (or shared) an email with
+    them, since the email-duplicate merge regroups those. A contact's old canonical contact is in the set too: it
+    shared the old email. -#}
+{% macro regrouped_contact_ids(since) -%}
+    {%- set contacts = source('crm', 'contacts') -%}
+    with
+    touched as (
+        select trim(contact_id) as contact_id
+        from {{ contacts }}
+        where _loaded_at > {{ since }}
+        union
+        select trim(contact_id) as contact_id
+        from {{ contacts }}
+        where trim(account_id) in (
+            select trim(account_id) from {{ source('crm', 'accounts') }} where _loaded_at > {{ since }}
+        )
+    ),
+
+    touched_emails as (
+        select lower(trim(email)) as email
+        from {{ contacts }}
+        where trim(contact_id) in (select touched.contact_id from touched)
+    )
+
+    select touched.contact_id from touched
+    union
+    select trim(contact_id) as contact_id
+    from {{ contacts }}
+    where lower(trim(email)) in (select touched_emails.email from touched_emails)
+{%- endmacro %}
+
+{#- Predicate: true for the raw event rows (`alias` over `source('marketing', 'events')`) that `relation`, the
+    staged events, must reprocess: all of them when it has no valid watermark; otherwise rows loaded since, every row
+    sharing an event id with those (duplicates are decided across loads), and the rows of regrouped contacts. -#}
+{% macro raw_events_to_reprocess(alias, relation) -%}
+    {%- set since = incremental_loaded_since(relation) -%}
+    (
+        {{ incremental_watermark(relation) }} is null
+        or {{ alias }}._loaded_at > {{ since }}
+        or trim({{ alias }}.event_id) in (
+            select trim(new_events.event_id)
+            from {{ source('marketing', 'events') }} as new_events
+            where new_events._loaded_at > {{ since }}
+        )
+        or trim({{ alias }}.contact_id) in ({{ regrouped_contact_ids(since) }})
+    )
+{%- endmacro %}
+
+{#- SQL selecting the canonical contacts (`contact_id`) whose rows in `relation`, a contact-grained incremental
+    model with a valid watermark, must be recomputed: the current and previous owners of every staged event
+    reprocessed since its watermark (`event_id_column` in `relation` holds the previous owner), regrouped contacts
+    and their canonical contacts, and contacts with new sales decisions. -#}
+{% macro changed_contacts(relation, event_id_column) -%}
+    {%- set watermark = incremental_watermark(relation) -%}
+    {%- set since = incremental_loaded_since(relation) -%}
+    with
+    reprocessed_events as (
+        select event_id, contact_id
+        from {{ ref('base_marketing__events') }}
+        where _batch_loaded_at > {{ watermark }}
+    ),
+
+    changed_raw_contacts as (
+        {{ regrouped_contact_ids(since) }}
+        union
+        select trim(contact_id) as contact_id
+        from {{ source('crm', 'lead_stage_history') }}
+        where _loaded_at > {{ since }}
+    )
+
+    select reprocessed_events.contact_id from reprocessed_events
+    union
+    select previous.contact_id
+    from {{ relation }} as previous
+    where previous.{{ event_id_column }} in (select reprocessed_events.event_id from reprocessed_events)
+    union
+    select changed_raw_contacts.contact_id from changed_raw_contacts
+    union
+    select contact_map.canonical_contact_id
+    from {{ ref('stg_crm__contact_map') }} as contact_map
+    where contact_map.contact_id in (select changed_raw_contacts.contact_id from changed_raw_contacts)
+{%- endmacro %}
+
+{#- Predicate: true for the contacts (`column`) to recompute in `relation`: all of them when it has no valid
+    watermark, else those `changed_contacts` selects. `changed_relation`, when given, is a CTE already holding
+    `changed_contacts` (a model that filters several inputs computes it once). -#}
+{% macro contacts_to_recompute(column, relation, event_id_column, changed_relation=none) -%}
+    (
+        {{ incremental_watermark(relation) }} is null
+        or {{ column }} in (
+            {%- if changed_relation is none %}
+            {{ changed_contacts(relation, event_id_column) }}
+            {%- else %}
+            select {{ changed_relation }}.contact_id from {{ changed_relation }}
+            {%- endif %}
+        )
+    )
+{%- endmacro %}
+
+{#- Custom incremental strategy `replace_contacts` for contact-grained models: delete every row of the contacts
+    `contacts_to_recompute` selects (evaluated before the delete, so it matches what the model selected, including
+    contacts left with no rows), then insert the recomputed rows. Config `event_id_column` names the column that
+    holds the event id. -#}
+{% macro get_incremental_replace_contacts_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where {{ contacts_to_recompute('contact_id', target, config.require('event_id_column')) }};
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
