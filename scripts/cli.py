@@ -160,6 +160,8 @@ def demo(
 @app.command()
 def refresh(
     data_dir: Annotated[Path, typer.Argument(help="Folder the exports land in; files already loaded are skipped.")],
+    full_refresh: Annotated[bool, typer.Option(
+        help="Rebuild the incremental models from scratch (after changing their SQL).")] = False,
 ) -> None:
     """Scheduled refresh: load new files, dbt build (retried once), publish the marts atomically, log the run."""
     from scripts.lock import LockHeld
@@ -167,7 +169,7 @@ def refresh(
     from scripts.refresh import refresh as run_refresh
 
     try:
-        result = run_refresh(data_dir, paths.duckdb_path(), paths.raw_schema())
+        result = run_refresh(data_dir, paths.duckdb_path(), paths.raw_schema(), full_refresh=full_refresh)
     except LockHeld as error:
         _fail(f"another refresh is running ({error}); exiting without doing anything", EXIT_LOCKED)
         return

@@ -33,7 +33,8 @@ def serving_path(database: Path) -> Path:
 
 
 def publish(database: Path, run_id: str, target: Path | None = None) -> Publication:
-    """Copy every table of the published schemas from `database` into a fresh file and swap it in atomically."""
+    """Copy every table and view of the published schemas from `database` into a fresh file (views become tables:
+    readers never depend on the build database) and swap it in atomically."""
     target = target or serving_path(database)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging_file = target.with_name(f".{target.name}.{run_id}.tmp")
@@ -44,7 +45,8 @@ def publish(database: Path, run_id: str, target: Path | None = None) -> Publicat
         for schema in PUBLISHED_SCHEMAS:
             connection.execute(f'create schema if not exists "{schema}"')
             names = [row[0] for row in connection.execute(
-                "select table_name from duckdb_tables() where database_name = 'build' and schema_name = ? "
+                "select table_name from duckdb_tables() where database_name = 'build' and schema_name = $1 "
+                "union all select view_name from duckdb_views() where database_name = 'build' and schema_name = $1 "
                 "order by 1", [schema]).fetchall()]
             for name in names:
                 connection.execute(f'create table "{schema}"."{name}" as select * from build."{schema}"."{name}"')

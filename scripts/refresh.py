@@ -3,7 +3,8 @@
 Steps, under an exclusive lock (a second refresh exits at once with EXIT_LOCKED):
 1. load the files of DIR that the load log has not seen (by SHA-256), in one transaction;
 2. with nothing new and a previous successful run, stop: the published marts are already current;
-3. `dbt build`; on failure `dbt retry` once; still failing: exit non-zero naming the failing node;
+3. `dbt build` (incremental: only what changed is recomputed); on failure `dbt retry` once; still failing: exit
+   non-zero naming the failing node;
 4. `dbt source freshness`, reporting stale sources (a warning, not a failure);
 5. publish the marts to the serving file (see `scripts.publish`) and record the run in `ops.refresh_runs`.
 """
@@ -105,10 +106,11 @@ def _counts(database: Path) -> tuple[int, int]:
         return rows_out, int(quarantined[0]) if quarantined else 0
 
 
-def _build() -> str | None:
-    """`dbt build`, retried once with `dbt retry`; None on success, else dbt's message naming the failing node."""
+def _build(full_refresh: bool = False) -> str | None:
+    """`dbt build`, retried once with `dbt retry`; None on success, else dbt's message naming the failing node.
+    Incremental models rebuild only what changed unless `full_refresh`."""
     try:
-        run_dbt(["build"], quiet=True)
+        run_dbt(["build", "--full-refresh"] if full_refresh else ["build"], quiet=True)
         return None
     except DbtError:
         pass
@@ -119,20 +121,22 @@ def _build() -> str | None:
         return str(error)
 
 
-def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str | None = None) -> RefreshResult:
-    """Run one refresh; raises scripts.lock.LockHeld when another refresh holds the lock."""
+def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str | None = None,
+            full_refresh: bool = False) -> RefreshResult:
+    """Run one refresh; raises scripts.lock.LockHeld when another refresh holds the lock. `full_refresh` rebuilds
+    the incremental models from scratch (after a change to their SQL; rule, seed and var changes are detected)."""
     result = RefreshResult(run_id=run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
     with exclusive_lock(database.with_name(database.name + ".refresh.lock")):
         started_at = datetime.now(UTC).replace(tzinfo=None)
         report = load_directory(data_dir, database, raw_schema, mode="append", run_id=result.run_id)
         result.rows_in = report.rows_added
-        if not report.files and _last_run_succeeded(database):
+        if not report.files and not full_refresh and _last_run_succeeded(database):
             result.status = "no_new_data"
             result.message = f"no new files in {data_dir}; published marts are current"
             _record(database, result, started_at, datetime.now(UTC).replace(tzinfo=None))
             return result
         _record(database, result, started_at, None)
-        failure = _build()
+        failure = _build(full_refresh)
         result.dbt_invocation_id = _invocation_id()
         if failure is not None:
             result.status = "failed"

@@ -36,6 +36,7 @@ class BenchResult:
     events: int = 0
     steps: dict[str, Step] = field(default_factory=dict)
     model_seconds: dict[str, float] = field(default_factory=dict)
+    refresh_node_seconds: dict[str, float] = field(default_factory=dict)
     checks: dict[str, object] = field(default_factory=dict)
     machine: dict[str, object] = field(default_factory=dict)
 
@@ -80,9 +81,23 @@ def new_events_file(data_dir: Path, target_dir: Path, share: float, seed: int) -
 
 
 def model_timings(target_path: Path) -> dict[str, float]:
+    """Seconds per model of the last dbt invocation (run_results.json)."""
     results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))["results"]
     return {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in results
             if r["unique_id"].startswith("model.")}
+
+
+def node_timings(target_path: Path) -> dict[str, float]:
+    """Seconds per node kind (model, seed, test, unit_test) of the last dbt invocation, and the slowest models."""
+    results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))["results"]
+    totals: dict[str, float] = {}
+    for item in results:
+        kind = item["unique_id"].split(".")[0]
+        totals[kind] = round(totals.get(kind, 0.0) + item["execution_time"], 2)
+    models = sorted(((r["execution_time"], r["unique_id"].split(".")[-1]) for r in results
+                     if r["unique_id"].startswith("model.")), reverse=True)
+    totals.update({f"model:{name}": round(seconds, 2) for seconds, name in models[:8]})
+    return totals
 
 
 def run_benchmark(contacts: int, events_per_contact: float, out: Path, *, with_pandas: bool = True,
@@ -104,12 +119,13 @@ def run_benchmark(contacts: int, events_per_contact: float, out: Path, *, with_p
     run_step("full_refresh", [python, "-m", "scripts.cli", "refresh", str(data)], env, result)
     # the models alone (no tests, no load, no publishing), the figure the lower bound is compared with
     dbt = str(Path(python).with_name("dbt"))
-    run_step("dbt_run", [dbt, "run", "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)],
-             env, result)
+    run_step("dbt_run", [dbt, "run", "--full-refresh", "--project-dir", str(PROJECT_ROOT), "--profiles-dir",
+                         str(PROJECT_ROOT)], env, result)
     result.model_seconds = model_timings(target)
     added = new_events_file(data, new, 0.001, seed)
     result.checks["new_events"] = added
     run_step("incremental_refresh", [python, "-m", "scripts.cli", "refresh", str(new)], env, result)
+    result.refresh_node_seconds = node_timings(target)
     lower = run_step("lower_bound", [python, "-m", "scripts.bench.steps", "lower-bound", str(database)], env, result)
     result.checks.update(json.loads(lower.strip().splitlines()[-1]))
     if with_pandas:

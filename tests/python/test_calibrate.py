@@ -106,9 +106,9 @@ def test_the_sweep_analysis_gives_the_same_numbers_as_the_command(warehouse: Pat
 
 def _inject_future_events(database: Path, cutoff: str, leads: list[str]) -> int:
     """Give `leads` hand-raiser and pricing events one second and one day after the cut-off (in the raw data
-    of `database`)."""
+    of `database`), as a new load (one second after the last, so the incremental build picks them up)."""
     with duckdb.connect(str(database)) as connection:
-        loaded = connection.execute("select max(_loaded_at) from raw.events").fetchone()[0]
+        loaded = connection.execute("select max(_loaded_at) + interval 1 second from raw.events").fetchone()[0]
         rows = []
         for n, contact_id in enumerate(leads):
             for k, (event_type, url, delay) in enumerate([("demo_request", None, "1 second"),
@@ -116,10 +116,10 @@ def _inject_future_events(database: Path, cutoff: str, leads: list[str]) -> int:
                                                           ("page_view", "https://example.com/pricing", "1 day")]):
                 at = connection.execute(f"select cast(timestamp '{cutoff}' + interval {delay} as varchar)"
                                         ).fetchone()[0]
-                rows.append((f"FUTURE{n:04d}{k}", contact_id, event_type, at, url, loaded))
+                rows.append((f"FUTURE{n:04d}{k}", contact_id, event_type, at, url, loaded, len(rows)))
         connection.executemany(
             "insert into raw.events (event_id, contact_id, event_type, occurred_at, url, _loaded_at, _source_file, "
-            "_source_row) values (?, ?, ?, ?, ?, ?, 'injected.csv', 0)", rows)
+            "_source_row) values (?, ?, ?, ?, ?, ?, 'injected.csv', ?)", rows)
         return int(connection.execute("select count(*) from raw.events where _source_file = 'injected.csv'"
                                       ).fetchone()[0])
 

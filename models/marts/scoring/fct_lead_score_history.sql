@@ -1,6 +1,9 @@
 {#- One row per lead and instant its score can change (scoring event, fit change, sales recycle or
     disqualification): the point-in-time score history. The score of a lead at any time t is the row with the
-    latest `scored_at` <= t, decayed further by time (see `fct_lead_score_components` for the current values). -#}
+    latest `scored_at` <= t, decayed further by time (see `fct_lead_score_components` for the current values).
+    A view: the history is kept incrementally in `int_contact_score_history`, and publishing (`mql refresh`)
+    copies it into the serving file as a table. -#}
+{{ config(materialized='view') }}
 
 with
 
