@@ -156,3 +156,40 @@ def test_incremental_state_changes_force_a_full_recompute(built_warehouse: Path,
         fingerprints, fingerprint_after, meeting_after = connection.execute(query).fetchone()
     assert fingerprints == 1 and fingerprint_after != fingerprint_before
     assert meeting_after < meeting_before
+
+
+def test_a_late_event_moves_a_past_mql_time(built_warehouse: Path, tmp_path: Path) -> None:
+    """A demo request (fast-track) that happened five days before a lead's first MQL but arrives after that MQL was
+    published: the incremental build moves the MQL to the late event, with the event as its trigger."""
+    database = tmp_path / "copy.duckdb"
+    shutil.copyfile(built_warehouse, database)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        contact_id, qualified_at = connection.execute("""
+            select mql.contact_id, mql.qualified_at
+            from marts.fct_mql_events as mql
+            where
+                mql.mql_sequence = 1 and mql.trigger_kind = 'event' and mql.qualification_type = 'threshold'
+                and mql.fit_grade in ('A', 'B')
+                and (select count(*) from intermediate.int_contact_fit_scored as fit
+                     where fit.contact_id = mql.contact_id) = 1
+                and not exists (select 1 from staging.stg_crm__lead_stage_history as stages
+                                where stages.contact_id = mql.contact_id
+                                and stages.lead_stage in ('recycled', 'disqualified'))
+            order by mql.contact_id
+            limit 1""").fetchone()
+    late_at = qualified_at - timedelta(days=5)
+    delivery = tmp_path / "delivery"
+    delivery.mkdir()
+    (delivery / "events__late.csv").write_text(
+        f"event_id,contact_id,event_type,occurred_at\nLATE1,{contact_id},demo_request,{late_at.isoformat()}Z\n",
+        encoding="utf-8")
+    with use_database(database), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+        load_directory(delivery, database, mode="append")
+        run_dbt(["run"], quiet=True)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        first = connection.execute(
+            "select qualified_at, qualification_type, trigger_event_id from marts.fct_mql_events "
+            "where contact_id = ? and mql_sequence = 1", [contact_id]).fetchone()
+    # 50 points may cross the threshold by themselves (then the type is `threshold`), else the fast-track applies
+    assert (first[0], first[2]) == (late_at, "LATE1") and first[1] in ("threshold", "fast_track")
