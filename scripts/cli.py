@@ -194,12 +194,16 @@ def bench(
     out: Annotated[Path, typer.Option(help="Working folder (data, DuckDB files, bench.json).")] = Path(
         "warehouse/bench"),
     pandas: Annotated[bool, typer.Option(help="Also time the pandas implementation.")] = True,
+    full_refresh: Annotated[bool, typer.Option(
+        help="Also time a full `mql refresh` (load, build with every test, publish); without it the data is loaded "
+             "with `mql load` and first built by the timed `dbt run`.")] = True,
     markdown: Annotated[Path | None, typer.Option(help="Markdown file whose table gets this size's row.")] = None,
 ) -> None:
     """Benchmark: full and 0.1% refresh vs a single-query lower bound and pandas; writes bench.json."""
     from scripts.bench.harness import markdown_row, run_benchmark, update_benchmarks_md
 
-    result = run_benchmark(contacts, events_per_contact, out / f"{contacts}", with_pandas=pandas)
+    result = run_benchmark(contacts, events_per_contact, out / f"{contacts}", with_pandas=pandas,
+                           with_full_refresh=full_refresh)
     console.print(markdown_row(result), highlight=False)
     console.print(result.checks, highlight=False)
     if markdown is not None:

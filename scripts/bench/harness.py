@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -67,17 +68,32 @@ def run_step(name: str, command: list[str], env: dict[str, str], result: BenchRe
     return output.get("out", "")
 
 
+SESSION_EVENTS = 10
+
+
 def new_events_file(data_dir: Path, target_dir: Path, share: float, seed: int) -> int:
-    """A delivery of `share` new events: copies of random existing events with new ids, one day after the last."""
+    """A delivery of `share` new events, as the next few minutes of a marketing site would bring: sessions of
+    SESSION_EVENTS events by random contacts (copies of random existing events of each, new ids), one day after the
+    latest event, a second apart. Late events (old timestamps) are covered by the incremental tests instead."""
     events = pq.read_table(data_dir / "events.parquet")
     rng = random.Random(seed)
     count = max(1, int(events.num_rows * share))
-    picked = events.take(pa.array(sorted(rng.sample(range(events.num_rows), count))))
-    ids = [f"N{index:012d}" for index in range(count)]
-    picked = picked.set_column(picked.schema.get_field_index("event_id"), "event_id", pa.array(ids))
+    latest = max(datetime.fromisoformat(value[:19]) for value in events.column("occurred_at").to_pylist() if value)
+    contacts = events.column("contact_id").to_pylist()
+    by_contact: dict[str, list[int]] = {}
+    for index, contact in enumerate(contacts):
+        by_contact.setdefault(contact, []).append(index)
+    sessions = rng.sample(sorted(by_contact), max(1, count // SESSION_EVENTS))
+    picked = [rng.choice(by_contact[contact]) for contact in sessions for _ in range(SESSION_EVENTS)][:count]
+    new = events.take(pa.array(picked))
+    start = latest + timedelta(days=1)
+    times = [(start + timedelta(seconds=n)).isoformat(sep=" ") for n in range(len(picked))]
+    ids = [f"N{index:012d}" for index in range(len(picked))]
+    new = new.set_column(new.schema.get_field_index("event_id"), "event_id", pa.array(ids))
+    new = new.set_column(new.schema.get_field_index("occurred_at"), "occurred_at", pa.array(times))
     target_dir.mkdir(parents=True, exist_ok=True)
-    pq.write_table(picked, target_dir / "events__new.parquet")
-    return count
+    pq.write_table(new, target_dir / "events__new.parquet")
+    return len(picked)
 
 
 def model_timings(target_path: Path) -> dict[str, float]:
@@ -101,7 +117,7 @@ def node_timings(target_path: Path) -> dict[str, float]:
 
 
 def run_benchmark(contacts: int, events_per_contact: float, out: Path, *, with_pandas: bool = True,
-                  seed: int = 1) -> BenchResult:
+                  with_full_refresh: bool = True, seed: int = 1) -> BenchResult:
     out.mkdir(parents=True, exist_ok=True)
     data, new = out / "data", out / "new"
     database, target = out / "bench.duckdb", out / "target"
@@ -116,7 +132,12 @@ def run_benchmark(contacts: int, events_per_contact: float, out: Path, *, with_p
     run_step("generate", [python, "-m", "scripts.bench.steps", "generate", str(data), str(contacts),
                           str(events_per_contact), str(seed)], env, result)
     result.events = pq.ParquetFile(data / "events.parquet").metadata.num_rows
-    run_step("full_refresh", [python, "-m", "scripts.cli", "refresh", str(data)], env, result)
+    if with_full_refresh:
+        run_step("full_refresh", [python, "-m", "scripts.cli", "refresh", str(data)], env, result)
+    else:
+        run_step("load", [python, "-m", "scripts.cli", "load", str(data)], env, result)
+        run_step("seed", [str(Path(python).with_name("dbt")), "seed", "--project-dir", str(PROJECT_ROOT),
+                          "--profiles-dir", str(PROJECT_ROOT)], env, result)
     # the models alone (no tests, no load, no publishing), the figure the lower bound is compared with
     dbt = str(Path(python).with_name("dbt"))
     run_step("dbt_run", [dbt, "run", "--full-refresh", "--project-dir", str(PROJECT_ROOT), "--profiles-dir",

@@ -2,7 +2,10 @@
     version is valid for all earlier time too: it is the oldest state we know) until the next version.
     Firmographics come from the contact's account as known at the scoring reference time. Point-in-time: with var
     as_of, contacts and accounts created later are ignored, and so are versions written later (the first version
-    of a record created by then always counts). -#}
+    of a record created by then always counts).
+    Materialised as a table: title keyword matching is the costly part of fit, and the fit models, the score
+    history and their tests all read it. -#}
+{{ config(materialized='table') }}
 
 with
 

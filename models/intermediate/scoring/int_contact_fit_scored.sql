@@ -1,5 +1,7 @@
 {#- One row per contact version: its fit points (positive fit rules plus negative attribute rules), the negative
-    part, and the fit grade, valid from `valid_from` (null for the first version: all earlier time) to `valid_to`. -#}
+    part, and the fit grade, valid from `valid_from` (null for the first version: all earlier time) to `valid_to`.
+    Materialised as a table: the score history, the marts and their tests read it. -#}
+{{ config(materialized='table') }}
 
 with
 
