@@ -35,7 +35,7 @@ def equality(
     from scripts.load import LoadError
     from scripts.warehouses.equality import ENGINES, print_report, run_equality
     from scripts.warehouses.postgres import PostgresUnavailable
-    from scripts.warehouses.spark import SparkUnavailable
+    from scripts.warehouses.spark import SparkUnavailable, stop_session
 
     if engine not in ENGINES:
         error_console.print(f"[bold red]error:[/] --engine must be one of {', '.join(ENGINES)}, not {engine!r}",
@@ -48,6 +48,8 @@ def equality(
     except (PostgresUnavailable, SparkUnavailable, DbtError, LoadError) as error:
         error_console.print(f"[bold red]error:[/] {error}", highlight=False)
         raise typer.Exit(1) from None
+    finally:
+        stop_session()
     print_report(report, echo=lambda line: console.print(line, highlight=False))
     if not report.ok:
         raise typer.Exit(1)
