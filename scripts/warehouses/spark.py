@@ -222,19 +222,19 @@ def load_directory(data_dir: Path, schema: str = "raw", mode: LoadMode = "replac
             session.sql(f"create table {log} (file_name string, file_sha256 string, table_name string, "
                         "row_count bigint, loaded_at timestamp, run_id string) using parquet")
         already = {row.file_sha256 for row in session.sql(f"select file_sha256 from {log}").collect()}
-        for item in staged:
-            digest = hashes[item.item.path]
+        for staged_file in staged:
+            digest = hashes[staged_file.item.path]
             if digest in already:
-                report.skipped.append(item.item.path.name)
+                report.skipped.append(staged_file.item.path.name)
                 continue
-            session.sql(_insert_sql(schema, item, stamp))
+            session.sql(_insert_sql(schema, staged_file, stamp))
             run = _literal(run_id) if run_id is not None else "cast(null as string)"
-            session.sql(f"insert into {log} values ({_literal(item.item.path.name)}, {_literal(digest)}, "
-                        f"{_literal(item.item.table.name)}, {item.rows}, timestamp'{stamp.isoformat(sep=' ')}', "
+            session.sql(f"insert into {log} values ({_literal(staged_file.item.path.name)}, {_literal(digest)}, "
+                        f"{_literal(staged_file.item.table.name)}, {staged_file.rows}, timestamp'{stamp.isoformat(sep=' ')}', "
                         f"{run})")
             already.add(digest)
-            report.rows_added += item.rows
-            report.files.setdefault(item.item.table.name, []).append(item.item.path.name)
+            report.rows_added += staged_file.rows
+            report.files.setdefault(staged_file.item.table.name, []).append(staged_file.item.path.name)
         for table in tables.values():
             count = session.sql(f"select count(*) as n from {_quote(schema)}.{_quote(table.name)}").collect()
             report.rows[table.name] = int(count[0]["n"])
