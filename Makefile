@@ -9,7 +9,7 @@ PYTHON_FOR_VENV ?= $(shell command -v python3.11 || command -v python3)
 CI_DATA := warehouse/ci-data
 CI_DB := warehouse/ci.duckdb
 
-.PHONY: demo test lint dbt-ci pytest clean venv browser postgres-server
+.PHONY: demo test lint dbt-ci pytest clean venv browser postgres-server java
 
 venv: $(VENV)/.installed
 
@@ -34,12 +34,19 @@ postgres-server:
 		apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
 	else echo "PostgreSQL tests skipped: sudo apt-get install postgresql to run them"; fi; }
 
+## Java 17 for the Spark tests (pyspark runs a local JVM; Debian's package, installed when missing and we are root).
+java:
+	@{ command -v java >/dev/null && java -version >/dev/null 2>&1; } || { \
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null; \
+	else echo "Spark tests skipped: sudo apt-get install openjdk-17-jre-headless to run them"; fi; }
+
 ## Build the demo warehouse on embedded DuckDB and print where the results are.
 demo: venv
 	$(BIN)/mql demo
 
 ## Everything CI checks: SQL lint, dbt build (seeds, models, data and unit tests) on a generated fixture, pytest.
-test: venv browser postgres-server dbt-ci lint pytest
+test: venv browser postgres-server java dbt-ci lint pytest
 
 # sqlfluff's dbt templater compiles every model; scoring models read the rule seeds while compiling, so lint runs
 # against the CI warehouse that dbt-ci built (seeds loaded).
@@ -59,4 +66,4 @@ pytest: venv
 	$(BIN)/pytest -q -p no:cacheprovider
 
 clean:
-	rm -rf target logs warehouse
+	rm -rf target logs warehouse metastore_db spark-warehouse derby.log

@@ -10,3 +10,7 @@
 {% macro duckdb__epoch_microseconds(expression) -%}
     epoch_us({{ expression }})
 {%- endmacro %}
+
+{% macro spark__epoch_microseconds(expression) -%}
+    unix_micros({{ expression }})
+{%- endmacro %}

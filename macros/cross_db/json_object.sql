@@ -21,3 +21,13 @@
         {%- endfor %}
     || '}')
 {%- endmacro %}
+
+{#- Spark: to_json of a named_struct gives the same compact text; ignoreNullFields=false keeps null values as
+    `null` (Spark drops them by default). -#}
+{% macro spark__json_object_text(columns, relation=none) -%}
+    to_json(named_struct(
+        {%- for column in columns %}
+        '{{ column }}', {{ relation ~ '.' if relation }}{{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    ), map('ignoreNullFields', 'false'))
+{%- endmacro %}

@@ -18,3 +18,10 @@
     (case when {{ mql_warehouse.postgres__parse_timestamp_utc(expression) }} is not null
         then cast(substr(trim({{ expression }}), 1, 10) as date) end)
 {%- endmacro %}
+
+{#- Spark: its date cast also accepts partial dates ('2025', '2025-01') that DuckDB rejects; same validation as
+    spark__parse_timestamp_utc, then the written calendar date. -#}
+{% macro spark__parse_date(expression) -%}
+    (case when {{ mql_warehouse.spark__parse_timestamp_utc(expression) }} is not null
+        then to_date(substr(trim({{ expression }}), 1, 10)) end)
+{%- endmacro %}

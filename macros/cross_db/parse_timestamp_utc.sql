@@ -24,7 +24,7 @@
     {%- set minute = "(case when " ~ has_time ~ " then cast(substr(" ~ t ~ ", 15, 2) as integer) else 0 end)" -%}
     {%- set second = "(case when " ~ has_time ~ " and substr(" ~ t ~ ", 17, 1) = ':' then cast(substr(" ~ t ~ ", 18, 2) as integer) else 0 end)" -%}
     (case
-        when {{ t }} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?[ ]?(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)?$'
+        when {{ t }} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?)?[ ]?(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)?$'
             and {{ mql_warehouse.postgres__valid_iso_date(t) }}
             and ({{ hour }} < 24 and {{ minute }} <= 59 and {{ second }} <= 59
                  or {{ hour }} = 24 and {{ minute }} = 0 and {{ second }} = 0)
@@ -48,4 +48,24 @@
             when {{ m }} = 2 then
                 case when {{ y }} % 4 = 0 and ({{ y }} % 100 <> 0 or {{ y }} % 400 = 0) then 29 else 28 end
             else 31 end))
+{%- endmacro %}
+
+{#- Spark (session time zone UTC, set in profiles.yml): its timestamp cast also accepts partial values ('2025',
+    '2025-01-02T3') that DuckDB rejects, so the text must first have the same ISO-8601 shape as on PostgreSQL
+    (Java regex, backslash-free; up to 9 fraction digits, truncated to microseconds as DuckDB does); try_cast then
+    rejects impossible dates and clock times. DuckDB reads hour 24 (`24:00:00`) as midnight of the next day;
+    Spark's cast does not, so that one case is shifted explicitly. -#}
+{% macro spark__parse_timestamp_utc(expression) -%}
+    {%- set t = 'trim(' ~ expression ~ ')' -%}
+    (case
+        when {{ t }} rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?)?[ ]?(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)?$'
+        then case
+            when substr({{ t }}, 12, 2) = '24' and substr({{ t }}, 14, 1) = ':'
+                then case when {{ t }} rlike '^.{10}.24:00(:00([.]0{1,9})?)?[ ]?(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)?$'
+                    then try_cast(concat(substr({{ t }}, 1, 11), '00', substr({{ t }}, 14)) as timestamp)
+                        + interval 1 day
+                end
+            else try_cast({{ t }} as timestamp)
+        end
+    end)
 {%- endmacro %}

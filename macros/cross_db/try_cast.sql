@@ -30,3 +30,20 @@
     cast({{ expression }} as {{ data_type }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- Spark (dbt-spark runs it with ANSI mode off): try_cast exists, but its integer cast truncates or rejects a
+    fractional text ('1.5' -> null, DuckDB: 2) and its double cast reads words ('NaN', 'Infinity') DuckDB rejects.
+    Same rules as postgres__try_cast: a number-shaped text only, integers rounded half away from zero (via
+    decimal, so no float rounding), beyond bigint null. Other target types use try_cast as is. -#}
+{% macro spark__try_cast(expression, data_type) -%}
+    {%- set kind = data_type | lower | trim -%}
+    {%- set number = "'^[ \\\\t\\\\n\\\\r]*[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?[ \\\\t\\\\n\\\\r]*$'" -%}
+    {%- if kind in ('bigint', 'integer', 'int', 'smallint', 'long') -%}
+    (case when {{ expression }} rlike {{ number }} and not {{ expression }} rlike '[eE][+-]?[0-9]{4,}'
+          then try_cast(round(try_cast(trim({{ expression }}) as decimal(38, 6))) as {{ data_type }}) end)
+    {%- elif kind.startswith(('float', 'double', 'real', 'numeric', 'decimal')) -%}
+    (case when {{ expression }} rlike {{ number }} then try_cast(trim({{ expression }}) as {{ data_type }}) end)
+    {%- else -%}
+    try_cast({{ expression }} as {{ data_type }})
+    {%- endif -%}
+{%- endmacro %}

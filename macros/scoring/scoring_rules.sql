@@ -62,19 +62,20 @@
 {%- endmacro %}
 
 {#- The built table of a seed, not ref(): the rules are read when a model compiles, and inside a dbt unit test
-    ref() points at the test's mock inputs (and the graph is empty), while the rubric must be the real one. -#}
+    ref() points at the test's mock inputs (and the graph is empty), while the rubric must be the real one. Spark
+    has no database level (target.database is undefined there). -#}
 {% macro _seed_relation(seed_name) -%}
     {%- for node in (graph.get('nodes') or {}).values() if node.resource_type == 'seed' and node.name == seed_name -%}
         {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
     {%- endfor -%}
-    {{ return(api.Relation.create(database=target.database, schema=generate_schema_name('seeds', none), identifier=seed_name)) }}
+    {{ return(api.Relation.create(database=(target.database or none), schema=generate_schema_name('seeds', none), identifier=seed_name)) }}
 {%- endmacro %}
 
 {% macro _read_rule_seed(relation) -%}
     {%- if adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
         {{ exceptions.raise_compiler_error("scoring rules: seed " ~ relation ~ " is not built yet; run `dbt seed` (or `dbt build`) first") }}
     {%- endif -%}
-    {{ return(run_query('select row_number() over () as csv_row, * from ' ~ relation)) }}
+    {{ return(run_query('select ' ~ row_number_in_scan_order() ~ ' as csv_row, * from ' ~ relation)) }}
 {%- endmacro %}
 
 {% macro _rule_error(where, problem) -%}

@@ -1,4 +1,4 @@
 {#- The form in which raw codes are looked up in the mapping seeds: trimmed, lowercased, inner spaces folded. -#}
 {% macro lookup_key(column) -%}
-    nullif(lower(trim(regexp_replace({{ column }}, '[[:space:]]+', ' ', 'g'))), '')
+    nullif(lower(trim({{ regexp_replace_all(column, '[[:space:]]+', ' ') }})), '')
 {%- endmacro %}

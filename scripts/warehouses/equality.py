@@ -1,4 +1,4 @@
-"""Equality check: build the same fixture on DuckDB and PostgreSQL and compare every mart row by row.
+"""Equality check: build the same fixture on DuckDB and on PostgreSQL or Spark, and compare every mart row by row.
 
 Rows are sorted by the mart's primary key (the columns with a `unique` data test in the manifest; all columns when
 there is none) and compared value by value: numbers within a relative tolerance (1e-6, absolute below 1), everything
@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 
@@ -25,6 +27,8 @@ from scripts.load import load_directory as load_duckdb
 from scripts.paths import PROJECT_ROOT
 
 TOLERANCE = 1e-6
+Engine = Literal["postgres", "spark"]
+ENGINES: tuple[str, ...] = ("postgres", "spark")
 FIXED_LOADED_AT = datetime(2026, 7, 1, 6, 0, 0, tzinfo=UTC)
 """Both engines load with the same `_loaded_at`, so future-dated quarantine and as-of logic agree."""
 
@@ -78,6 +82,18 @@ def build_postgres(data_dir: Path, env: dict[str, str], target_path: Path) -> fl
     started = time.perf_counter()
     load_postgres(data_dir, env, "raw", loaded_at=FIXED_LOADED_AT)
     with patched_env({**env, "MQL_TARGET": "postgres", "MQL_RAW_SCHEMA": "raw"}):
+        run_dbt(["build", "--target-path", str(target_path)], quiet=True)
+    return time.perf_counter() - started
+
+
+def build_spark(data_dir: Path, target_path: Path) -> float:
+    """Load `data_dir` into the local Spark metastore (`$MQL_SPARK_HOME`) and `dbt build` it on the `spark` target,
+    in this process's Spark session; returns the seconds taken."""
+    from scripts.warehouses.spark import load_directory as load_spark
+
+    started = time.perf_counter()
+    load_spark(data_dir, "raw", loaded_at=FIXED_LOADED_AT)
+    with patched_env({"MQL_TARGET": "spark", "MQL_RAW_SCHEMA": "raw"}):
         run_dbt(["build", "--target-path", str(target_path)], quiet=True)
     return time.perf_counter() - started
 
@@ -179,13 +195,30 @@ def _postgres_rows(env: dict[str, str], mart: str) -> list[dict[str, object]]:
         connection.close()
 
 
-def compare_marts(duckdb_path: Path, postgres_env: dict[str, str], manifest_path: Path) -> EqualityReport:
+def _spark_rows(mart: str) -> list[dict[str, object]]:
+    from scripts.warehouses.spark import fetch_rows
+
+    return fetch_rows(f"select * from marts.`{mart}`")
+
+
+def compare_marts(duckdb_path: Path, postgres_env: dict[str, str] | None, manifest_path: Path,
+                  engine: Engine = "postgres") -> EqualityReport:
+    """Every mart of the DuckDB build against the same mart on `engine` (PostgreSQL of `postgres_env`, or the
+    local Spark session)."""
     report = EqualityReport()
+    other: Callable[[str], list[dict[str, object]]]
+    if engine == "spark":
+        other = _spark_rows
+    else:
+        env = postgres_env or {}
+
+        def other(mart: str) -> list[dict[str, object]]:
+            return _postgres_rows(env, mart)
     for mart, key in sorted(mart_keys(manifest_path).items()):
-        left, right = _duckdb_rows(duckdb_path, mart), _postgres_rows(postgres_env, mart)
+        left, right = _duckdb_rows(duckdb_path, mart), other(mart)
         report.marts.append(mart)
         report.rows[mart] = len(left)
-        found = compare_rows(mart, key, left, right)
+        found = compare_rows(mart, key, left, right, right_name=engine)
         if found:
             report.diffs.append(found)
     return report
@@ -204,16 +237,19 @@ def generate_fixture(out: Path, contacts: int = 300, seed: int = 7, events_per_c
 
 
 def run_equality(work_dir: Path, postgres_env: dict[str, str] | None = None, contacts: int = 300,
-                 seed: int = 7) -> EqualityReport:
-    """Generate the fixture, build it on DuckDB and on PostgreSQL (a throwaway server unless `postgres_env` is
-    given), and compare every mart. Timings per engine are in the report."""
-    from scripts.warehouses import postgres
-
+                 seed: int = 7, engine: Engine = "postgres") -> EqualityReport:
+    """Generate the fixture, build it on DuckDB and on `engine`, and compare every mart. PostgreSQL: a throwaway
+    server unless `postgres_env` is given. Spark: the local session of the `spark` target, with its metastore and
+    tables in `$MQL_SPARK_HOME` (default: `<work_dir>/spark`, wiped first). Timings per engine are in the report."""
     work_dir.mkdir(parents=True, exist_ok=True)
     data_dir = generate_fixture(work_dir / f"data-{contacts}-{seed}", contacts=contacts, seed=seed)
     duck = work_dir / "equality.duckdb"
     timings: dict[str, float] = {}
     timings["duckdb"] = build_duckdb(data_dir, duck, work_dir / "target-duckdb")
+    if engine == "spark":
+        return _run_spark(work_dir, data_dir, duck, timings)
+    from scripts.warehouses import postgres
+
     server = None
     if postgres_env is None:
         started = time.perf_counter()
@@ -226,6 +262,20 @@ def run_equality(work_dir: Path, postgres_env: dict[str, str] | None = None, con
     finally:
         if server is not None:
             postgres.stop_server(server)
+    report.timings = timings
+    return report
+
+
+def _run_spark(work_dir: Path, data_dir: Path, duck: Path, timings: dict[str, float]) -> EqualityReport:
+    from scripts.warehouses.spark import require_spark
+
+    require_spark()
+    home = Path(os.environ.get("MQL_SPARK_HOME") or work_dir / "spark")
+    if "MQL_SPARK_HOME" not in os.environ:
+        shutil.rmtree(home, ignore_errors=True)
+    with patched_env({"MQL_SPARK_HOME": str(home.resolve())}):
+        timings["spark"] = build_spark(data_dir, work_dir / "target-spark")
+        report = compare_marts(duck, None, work_dir / "target-duckdb" / "manifest.json", engine="spark")
     report.timings = timings
     return report
 
@@ -250,8 +300,9 @@ def main() -> int:
     parser.add_argument("--work-dir", type=Path, default=PROJECT_ROOT / "warehouse" / "equality")
     parser.add_argument("--contacts", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--engine", choices=ENGINES, default="postgres")
     args = parser.parse_args()
-    report = run_equality(args.work_dir, contacts=args.contacts, seed=args.seed)
+    report = run_equality(args.work_dir, contacts=args.contacts, seed=args.seed, engine=args.engine)
     print_report(report)
     return 0 if report.ok else 1
 

@@ -80,7 +80,9 @@ versions_ordered as (
         original_campaign_id,
         lead_source_channel,
         job_title,
-        ' ' || trim(regexp_replace(lower(coalesce(job_title, '')), '[^a-z0-9]+', ' ', 'g')) || ' ' as title_words,
+        ' '
+        || trim({{ regexp_replace_all("lower(coalesce(job_title, ''))", '[^a-z0-9]+', ' ') }})
+        || ' ' as title_words,
         email_domain,
         is_personal_email,
         country_code,

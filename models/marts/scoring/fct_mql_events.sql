@@ -24,7 +24,7 @@ top_rules as (
 mql_events as (
     select
         crossings.*,
-        row_number() over (partition by crossings.contact_id order by crossings.time_us) as mql_sequence
+        cast(row_number() over (partition by crossings.contact_id order by crossings.time_us) as bigint) as mql_sequence
     from crossings
 )
 
