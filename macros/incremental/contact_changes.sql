@@ -186,3 +186,19 @@
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
+
+{#- Materialization of the three event-volume models: `incremental` where the adapter can delete rows (DuckDB,
+    PostgreSQL); a full `table` on Spark, whose Parquet tables have no row-level delete for `replace_contacts`
+    and whose `insert_overwrite` cannot read the table it overwrites (the watermark and previous owners come from
+    it). With Delta or Iceberg tables a `merge`-based version would be possible. -#}
+{% macro event_volume_materialization() -%}
+    {{ return(adapter.dispatch('event_volume_materialization', 'mql_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__event_volume_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__event_volume_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}

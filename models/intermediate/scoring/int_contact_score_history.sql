@@ -19,7 +19,7 @@
 {%- set recompute = is_incremental() -%}
 -- depends_on: {{ ref('base_marketing__events') }}, {{ ref('stg_crm__contact_map') }}
 {{ config(
-    materialized='incremental',
+    materialized=event_volume_materialization(),
     incremental_strategy='replace_contacts',
     event_id_column='source_id',
     on_schema_change='fail',

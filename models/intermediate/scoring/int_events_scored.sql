@@ -11,7 +11,7 @@
 -- depends_on: {{ ref('event_types') }}
 -- depends_on: {{ ref('base_marketing__events') }}, {{ ref('stg_crm__contact_map') }}
 {{ config(
-    materialized='incremental',
+    materialized=event_volume_materialization(),
     incremental_strategy='replace_contacts',
     event_id_column='event_id',
     on_schema_change='fail',

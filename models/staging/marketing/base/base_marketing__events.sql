@@ -9,7 +9,7 @@
     rows of contacts whose email group changed (their events move to another contact or stop being unknown);
     `delete+insert` on the raw row's identity replaces their previous classification. -#}
 {{ config(
-    materialized='incremental',
+    materialized=event_volume_materialization(),
     incremental_strategy='delete+insert',
     unique_key=['_source_file', '_source_row'],
     on_schema_change='fail',
