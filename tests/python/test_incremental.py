@@ -89,7 +89,7 @@ def _build_in_two_deliveries(root: Path, contacts: int, seed: int, share: float)
     return incremental, full
 
 
-@settings(max_examples=3, deadline=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+@settings(max_examples=2, deadline=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
 @given(seed=st.integers(min_value=1, max_value=100_000), share=st.floats(min_value=0.03, max_value=0.5),
        contacts=st.integers(min_value=40, max_value=160))
 def test_incremental_build_equals_full_refresh(tmp_path_factory: pytest.TempPathFactory, seed: int, share: float,
