@@ -133,6 +133,25 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def prepare_load(data_dir: Path, loaded_at: datetime | None
+                 ) -> tuple[dict[str, ContractTable], list[PlannedFile], dict[Path, str], LoadReport, datetime]:
+    """What every loader (DuckDB, PostgreSQL, Spark) does before writing: the contract, the validated plan of
+    files, their SHA-256, a report holding the warnings about columns, and the load time (now unless given)."""
+    tables = load_contract()
+    planned = plan_load(data_dir, tables)
+    hashes = {item.path: file_sha256(item.path) for item in planned}
+    stamp = (loaded_at or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
+    report = LoadReport(loaded_at=stamp)
+    for item in planned:
+        if item.extra_columns:
+            report.warnings.append(f"{item.path.name}: ignored columns not in the contract: "
+                                   f"{', '.join(item.extra_columns)}")
+        if item.missing_optional:
+            report.warnings.append(f"{item.path.name}: optional columns absent, loaded as null: "
+                                   f"{', '.join(item.missing_optional)}")
+    return tables, planned, hashes, report, stamp
+
+
 def load_directory(data_dir: Path, database: Path, schema: str = "raw", mode: LoadMode = "replace",
                    loaded_at: datetime | None = None, run_id: str | None = None) -> LoadReport:
     """Load the files of `data_dir` into `schema` of the DuckDB `database`, in one transaction.
@@ -141,17 +160,7 @@ def load_directory(data_dir: Path, database: Path, schema: str = "raw", mode: Lo
     load log; `append` adds only files whose content (SHA-256) is not in the load log yet, so loading the same
     file twice is a no-op. Every loaded file is recorded in `<schema>._load_log`.
     """
-    tables = load_contract()
-    planned = plan_load(data_dir, tables)
-    hashes = {item.path: file_sha256(item.path) for item in planned}
-    stamp = (loaded_at or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
-    report = LoadReport(loaded_at=stamp)
-    for item in planned:
-        if item.extra_columns:
-            report.warnings.append(f"{item.path.name}: ignored columns not in the contract: {', '.join(item.extra_columns)}")
-        optional_missing = [c for c in item.missing_optional]
-        if optional_missing:
-            report.warnings.append(f"{item.path.name}: optional columns absent, loaded as null: {', '.join(optional_missing)}")
+    tables, planned, hashes, report, stamp = prepare_load(data_dir, loaded_at)
     database.parent.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect(str(database))
     try:

@@ -18,11 +18,18 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from scripts.contract import ContractTable, load_contract
-from scripts.load import LOAD_LOG, LoadError, LoadMode, LoadReport, PlannedFile, file_sha256, plan_load
+from scripts.contract import ContractTable
+from scripts.load import (
+    LOAD_LOG,
+    LoadError,
+    LoadMode,
+    LoadReport,
+    PlannedFile,
+    prepare_load,
+)
 
 DEBIAN_PACKAGE = "postgresql"
 SERVICE_USER = "postgres"
@@ -212,18 +219,7 @@ def load_directory(data_dir: Path, env: dict[str, str] | None = None, schema: st
     """Load the files of `data_dir` into `schema` of the Postgres database of `env` in one transaction, with the
     same contract checks, columns (all text plus `_loaded_at`, `_source_file`, `_source_row`), `_load_log` and
     replace/append semantics as `scripts.load.load_directory` on DuckDB."""
-    tables = load_contract()
-    planned = plan_load(data_dir, tables)
-    hashes = {item.path: file_sha256(item.path) for item in planned}
-    stamp = (loaded_at or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
-    report = LoadReport(loaded_at=stamp)
-    for item in planned:
-        if item.extra_columns:
-            report.warnings.append(f"{item.path.name}: ignored columns not in the contract: "
-                                   f"{', '.join(item.extra_columns)}")
-        if item.missing_optional:
-            report.warnings.append(f"{item.path.name}: optional columns absent, loaded as null: "
-                                   f"{', '.join(item.missing_optional)}")
+    tables, planned, hashes, report, stamp = prepare_load(data_dir, loaded_at)
     connection = connect(env)
     try:
         with connection:  # one transaction: commit on success, rollback on any error

@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +30,15 @@ import duckdb
 import jinja2
 import yaml
 
-from scripts.contract import ContractTable, load_contract
-from scripts.load import LOAD_LOG, LoadError, LoadMode, LoadReport, PlannedFile, file_sha256, plan_load
+from scripts.contract import ContractTable
+from scripts.load import (
+    LOAD_LOG,
+    LoadError,
+    LoadMode,
+    LoadReport,
+    PlannedFile,
+    prepare_load,
+)
 from scripts.paths import PROJECT_ROOT, WAREHOUSE_DIR
 
 if TYPE_CHECKING:
@@ -195,18 +202,7 @@ def load_directory(data_dir: Path, schema: str = "raw", mode: LoadMode = "replac
     """Load the files of `data_dir` into `schema` of the local Spark metastore, with the same contract checks,
     columns, `_load_log` and replace/append semantics as `scripts.load.load_directory` on DuckDB (but not in one
     transaction: see the module docstring)."""
-    tables = load_contract()
-    planned = plan_load(data_dir, tables)
-    hashes = {item.path: file_sha256(item.path) for item in planned}
-    stamp = (loaded_at or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
-    report = LoadReport(loaded_at=stamp)
-    for item in planned:
-        if item.extra_columns:
-            report.warnings.append(f"{item.path.name}: ignored columns not in the contract: "
-                                   f"{', '.join(item.extra_columns)}")
-        if item.missing_optional:
-            report.warnings.append(f"{item.path.name}: optional columns absent, loaded as null: "
-                                   f"{', '.join(item.missing_optional)}")
+    tables, planned, hashes, report, stamp = prepare_load(data_dir, loaded_at)
     with tempfile.TemporaryDirectory(prefix="mql-spark-load-") as scratch:
         staged = [_stage(item, Path(scratch)) for item in planned]
         session = get_session()
