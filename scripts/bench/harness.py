@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from scripts.paths import PROJECT_ROOT
@@ -74,18 +75,21 @@ SESSION_EVENTS = 10
 def new_events_file(data_dir: Path, target_dir: Path, share: float, seed: int) -> int:
     """A delivery of `share` new events, as the next few minutes of a marketing site would bring: sessions of
     SESSION_EVENTS events by random contacts (copies of random existing events of each, new ids), one day after the
-    latest event, a second apart. Late events (old timestamps) are covered by the incremental tests instead."""
+    latest event, a second apart. Late events (old timestamps) are covered by the incremental tests instead.
+    Works in Arrow (no Python objects per event), so 100M events fit in memory."""
     events = pq.read_table(data_dir / "events.parquet")
     rng = random.Random(seed)
     count = max(1, int(events.num_rows * share))
-    latest = max(datetime.fromisoformat(value[:19]) for value in events.column("occurred_at").to_pylist() if value)
-    contacts = events.column("contact_id").to_pylist()
+    latest = datetime.fromisoformat(str(pc.max(events.column("occurred_at")).as_py())[:19])
+    sampled_rows = pa.array(sorted(rng.sample(range(events.num_rows), max(1, count // SESSION_EVENTS))))
+    sessions = pc.unique(events.column("contact_id").take(sampled_rows))
+    candidates = events.filter(pc.is_in(events.column("contact_id"), value_set=sessions))
     by_contact: dict[str, list[int]] = {}
-    for index, contact in enumerate(contacts):
+    for index, contact in enumerate(candidates.column("contact_id").to_pylist()):
         by_contact.setdefault(contact, []).append(index)
-    sessions = rng.sample(sorted(by_contact), max(1, count // SESSION_EVENTS))
-    picked = [rng.choice(by_contact[contact]) for contact in sessions for _ in range(SESSION_EVENTS)][:count]
-    new = events.take(pa.array(picked))
+    picked = [rng.choice(rows) for contact in sorted(by_contact) for rows in [by_contact[contact]]
+              for _ in range(SESSION_EVENTS)][:count]
+    new = candidates.take(pa.array(picked))
     start = latest + timedelta(days=1)
     times = [(start + timedelta(seconds=n)).isoformat(sep=" ") for n in range(len(picked))]
     ids = [f"N{index:012d}" for index in range(len(picked))]
