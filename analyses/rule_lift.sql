@@ -43,24 +43,7 @@ opportunities as (
     select * from {{ ref('stg_crm__opportunities') }}
 ),
 
-sql_stages as (
-    select
-        contact_id,
-        min(changed_at) as stage_sql_at
-    from stage_history
-    where lead_stage in ('sales_accepted', 'sales_qualified')
-    group by contact_id
-),
-
-opportunity_outcomes as (
-    select
-        primary_contact_id as contact_id,
-        min(created_at) as opportunity_at,
-        min(case when is_won then coalesce(closed_at, created_at) end) as won_at
-    from opportunities
-    where primary_contact_id is not null
-    group by primary_contact_id
-),
+{{ lead_outcome_ctes() }}
 
 open_leads as (
     select
