@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
@@ -104,9 +105,13 @@ def build(
 @app.command()
 def test(
     select: Annotated[str | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
+    all_rows: Annotated[bool, typer.Option(
+        help="Test every row of the event-volume models, not only the rows their latest build wrote "
+             "(var data_test_scope: all); slower, e.g. for a nightly check.")] = False,
 ) -> None:
     """Run the dbt data tests and unit tests on the built warehouse."""
-    _dbt(["test", *(["--select", select] if select else [])])
+    _dbt(["test", *(["--select", select] if select else []),
+          *(["--vars", '{"data_test_scope": "all"}'] if all_rows else [])])
 
 
 def print_summary(database: Path) -> None:
@@ -183,6 +188,10 @@ def refresh(
     if result.status == "no_new_data":
         console.print(f"refresh {result.run_id}: {result.message}")
         return
+    built = "everything" if result.build_selection is None else " ".join(result.build_selection)
+    methods = Counter(result.publication_methods.values())
+    console.print(f"refresh {result.run_id}: {result.rows_in:,} new raw rows; built {built}; published marts: "
+                  + ", ".join(f"{count} {method}" for method, count in sorted(methods.items())), highlight=False)
     console.print(f"refresh {result.run_id}: {result.rows_in:,} new raw rows, {result.rows_out:,} mart rows, "
                   f"{result.rows_quarantined:,} quarantined; published to {result.published_to}")
 

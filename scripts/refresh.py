@@ -4,7 +4,8 @@ Steps, under an exclusive lock (a second refresh exits at once with EXIT_LOCKED)
 1. load the files of DIR that the load log has not seen (by SHA-256), in one transaction;
 2. with nothing new and a previous successful run, stop: the published marts are already current;
 3. `dbt build` (incremental: only what changed is recomputed); on failure `dbt retry` once; still failing: exit
-   non-zero naming the failing node;
+   non-zero naming the failing node. When the project is unchanged since the last successful build, only the nodes
+   downstream of the raw tables that received rows are built (`scripts.build_scope`);
 4. `dbt source freshness`, reporting stale sources (a warning, not a failure);
 5. publish the marts to the serving file (see `scripts.publish`) and record the run in `ops.refresh_runs`.
 """
@@ -20,12 +21,15 @@ from pathlib import Path
 
 import duckdb
 
+from scripts.build_scope import PreviousBuild, build_scope, project_fingerprint, raw_load_times
 from scripts.dbt_runner import DbtError, run_dbt
 from scripts.load import load_directory
 from scripts.lock import exclusive_lock
 from scripts.paths import PROJECT_ROOT
 from scripts.publish import publish
 
+RUN_STATE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("project_fingerprint", "varchar"), ("raw_loaded_through", "timestamp"), ("build_selection", "varchar"))
 EXIT_FAILED = 1
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
 
@@ -42,6 +46,10 @@ class RefreshResult:
     message: str = ""
     stale_sources: list[str] = field(default_factory=list)
     published_to: str | None = None
+    project_fingerprint: str | None = None
+    raw_loaded_through: datetime | None = None
+    build_selection: list[str] | None = None  # None: the whole project was built
+    publication_methods: dict[str, str] = field(default_factory=dict)  # mart -> copied, kept or delta
 
 
 def _target_path() -> Path:
@@ -75,12 +83,34 @@ def _record(database: Path, result: RefreshResult, started_at: datetime, ended_a
             "create table if not exists ops.refresh_runs (run_id varchar primary key, started_at timestamp, "
             "ended_at timestamp, status varchar, rows_in bigint, rows_out bigint, rows_quarantined bigint, "
             "dbt_invocation_id varchar, failing_node varchar, stale_sources varchar, published_to varchar)")
+        for column, kind in RUN_STATE_COLUMNS:  # added after the first release: older logs lack them
+            connection.execute(f"alter table ops.refresh_runs add column if not exists {column} {kind}")
         connection.execute("delete from ops.refresh_runs where run_id = ?", [result.run_id])
         connection.execute(
-            "insert into ops.refresh_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into ops.refresh_runs (run_id, started_at, ended_at, status, rows_in, rows_out, rows_quarantined, "
+            "dbt_invocation_id, failing_node, stale_sources, published_to, project_fingerprint, raw_loaded_through, "
+            "build_selection) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [result.run_id, started_at, ended_at, result.status, result.rows_in, result.rows_out,
              result.rows_quarantined, result.dbt_invocation_id, result.failing_node,
-             ", ".join(result.stale_sources) or None, result.published_to])
+             ", ".join(result.stale_sources) or None, result.published_to, result.project_fingerprint,
+             result.raw_loaded_through,
+             None if result.build_selection is None else " ".join(result.build_selection)])
+
+
+def _previous_build(database: Path) -> PreviousBuild | None:
+    """The newest refresh that started a build (a run still marked `running` was interrupted), if any."""
+    if not database.exists():
+        return None
+    with duckdb.connect(str(database), read_only=True) as connection:
+        columns = {name for (name,) in connection.execute(
+            "select column_name from duckdb_columns() where schema_name = 'ops' and table_name = 'refresh_runs'"
+        ).fetchall()}
+        if not {name for name, _ in RUN_STATE_COLUMNS} <= columns:
+            return None
+        row = connection.execute(
+            "select status, project_fingerprint, raw_loaded_through from ops.refresh_runs "
+            "where status <> 'no_new_data' order by started_at desc limit 1").fetchone()
+    return PreviousBuild(row[0] == "success", row[1], row[2]) if row else None
 
 
 def _last_run_succeeded(database: Path) -> bool:
@@ -106,19 +136,40 @@ def _counts(database: Path) -> tuple[int, int]:
         return rows_out, int(quarantined[0]) if quarantined else 0
 
 
-def _build(full_refresh: bool = False) -> str | None:
-    """`dbt build`, retried once with `dbt retry`; None on success, else dbt's message naming the failing node.
-    Incremental models rebuild only what changed unless `full_refresh`."""
+def _rebuilt_models() -> set[str]:
+    """Names of the models the last dbt invocation built successfully (from run_results.json)."""
+    results = _target_path() / "run_results.json"
+    if not results.exists():
+        return set()
+    return {r["unique_id"].split(".")[-1] for r in json.loads(results.read_text(encoding="utf-8"))["results"]
+            if r["unique_id"].startswith("model.") and r.get("status") == "success"}
+
+
+def _build(full_refresh: bool = False, select: list[str] | None = None) -> tuple[str | None, set[str] | None]:
+    """`dbt build` (of the `select`ed nodes, else all), retried once with `dbt retry`. Returns None on success,
+    else dbt's message naming the failing node; and the models built (None when a retry hides the first attempt's
+    results). Incremental models rebuild only what changed unless `full_refresh`."""
+    command = ["build", "--full-refresh"] if full_refresh else ["build"]
+    if select:
+        command += ["--select", *select]
     try:
-        run_dbt(["build", "--full-refresh"] if full_refresh else ["build"], quiet=True)
-        return None
+        run_dbt(command, quiet=True)
+        return None, _rebuilt_models()
     except DbtError:
         pass
     try:
         run_dbt(["retry"], quiet=True)
-        return None
+        return None, None
     except DbtError as error:
-        return str(error)
+        return str(error), None
+
+
+def _last_success(database: Path) -> str | None:
+    """The run id of the newest successful refresh: its publication is what the serving file should hold."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        row = connection.execute(
+            "select run_id from ops.refresh_runs where status = 'success' order by started_at desc limit 1").fetchone()
+    return row[0] if row else None
 
 
 def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str | None = None,
@@ -135,8 +186,14 @@ def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str
             result.message = f"no new files in {data_dir}; published marts are current"
             _record(database, result, started_at, datetime.now(UTC).replace(tzinfo=None))
             return result
+        load_times = raw_load_times(database, raw_schema)
+        result.project_fingerprint = project_fingerprint()
+        result.raw_loaded_through = max(load_times.values(), default=None)
+        scope = build_scope(_previous_build(database), result.project_fingerprint, load_times, full_refresh)
+        result.build_selection = None if scope is None else list(scope)
         _record(database, result, started_at, None)
-        failure = _build(full_refresh)
+        previous_success = _last_success(database)
+        failure, rebuilt = _build(full_refresh, result.build_selection)
         result.dbt_invocation_id = _invocation_id()
         if failure is not None:
             result.status = "failed"
@@ -147,7 +204,9 @@ def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str
             return result
         result.stale_sources = _stale_sources()
         result.rows_out, result.rows_quarantined = _counts(database)
-        result.published_to = str(publish(database, result.run_id).path)
+        publication = publish(database, result.run_id, previous_run_id=previous_success, rebuilt=rebuilt)
+        result.published_to = str(publication.path)
+        result.publication_methods = publication.methods
         result.status = "success"
         _record(database, result, started_at, datetime.now(UTC).replace(tzinfo=None))
         return result

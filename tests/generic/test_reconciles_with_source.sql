@@ -1,6 +1,7 @@
 {#- Nothing is silently lost in staging: for one raw table, raw rows = rows in the staging model + duplicates
     removed + rows rejected, the last two counted in the quarantine model. Returns one row (the counts) on failure. -#}
 {% test reconciles_with_source(model, source_name, table_name, quarantine_model) %}
+{{ config(meta={"data_test_scope": "all"}) }}
 
 with
 

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from scripts.dbt_runner import run_dbt
+from scripts.dbt_runner import DbtError, run_dbt
 from scripts.generate import generate_dataset
 from scripts.load import load_directory
 from scripts.warehouses.equality import compare_rows, mart_keys
@@ -204,3 +204,41 @@ def test_a_late_event_moves_a_past_mql_time(built_warehouse: Path, tmp_path: Pat
             "where contact_id = ? and mql_sequence = 1", [contact_id]).fetchone()
     # 50 points may cross the threshold by themselves (then the type is `threshold`), else the fast-track applies
     assert (first[0], first[2]) == (late_at, "LATE1") and first[1] in ("threshold", "fast_track")
+
+
+def test_data_tests_check_the_latest_batch_unless_asked_for_all_rows(built_warehouse: Path, tmp_path: Path) -> None:
+    """Data tests on the event-volume models read only the rows the latest build wrote (`get_where_subquery`): a
+    duplicate among older rows passes them and fails with var `data_test_scope: all`; one among the latest rows
+    fails them."""
+    database = tmp_path / "copy.duckdb"
+    shutil.copyfile(built_warehouse, database)
+    delivery = tmp_path / "delivery"
+    delivery.mkdir()
+    with duckdb.connect(str(database), read_only=True) as connection:
+        contact_id = connection.execute("select min(contact_id) from marts.dim_leads").fetchone()[0]
+    (delivery / "events__new.csv").write_text(
+        f"event_id,contact_id,event_type,occurred_at\nNEW1,{contact_id},demo_request,2026-01-01T00:00:00Z\n",
+        encoding="utf-8")
+    history = "intermediate.int_contact_score_history"
+    select_tests = ["test", "--select", "int_contact_score_history,test_name:unique"]
+    with use_database(database), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+        load_directory(delivery, database, mode="append")
+        run_dbt(["run", "--select", "base_marketing__events", "int_events_scored", "int_contact_score_history"],
+                quiet=True)
+        with duckdb.connect(str(database)) as connection:
+            latest = connection.execute(f"select max(_batch_loaded_at) from {history}").fetchone()[0]
+            recomputed = connection.execute(f"select count(distinct contact_id) from {history} "
+                                            "where _batch_loaded_at = ?", [latest]).fetchone()[0]
+            assert recomputed == 1
+            connection.execute(f"insert into {history} select * from {history} "
+                               "where _batch_loaded_at < ? order by score_history_id limit 1", [latest])
+        run_dbt(select_tests, quiet=True)
+        with pytest.raises(DbtError, match="unique_int_contact_score_history_score_history_id"):
+            run_dbt(select_tests, quiet=True, dbt_vars={"data_test_scope": "all"})
+        with duckdb.connect(str(database)) as connection:
+            connection.execute(f"delete from {history} where rowid = (select max(rowid) from {history})")
+            connection.execute(f"insert into {history} select * from {history} "
+                               "where _batch_loaded_at = ? order by score_history_id limit 1", [latest])
+        with pytest.raises(DbtError, match="unique_int_contact_score_history_score_history_id"):
+            run_dbt(select_tests, quiet=True)

@@ -4,6 +4,7 @@ and recovery after a refresh is killed with SIGKILL at any point."""
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -105,6 +106,20 @@ def test_incremental_delivery_equals_one_full_load(batches: tuple[Path, Path], t
             result = _refresh(root, data)
             assert result.returncode == 0, result.stderr
     assert _marts(stepwise / "serving.duckdb") == _marts(at_once / "serving.duckdb")
+    # the second delivery held only events, so the stepwise refresh built only what reads them
+    with duckdb.connect(str(stepwise / "build.duckdb"), read_only=True) as connection:
+        selections = [row[0] for row in connection.execute(
+            "select build_selection from ops.refresh_runs order by started_at").fetchall()]
+    assert selections == [None, "source:marketing.events+"]
+    built = {r["unique_id"] for r in json.loads((stepwise / "target" / "run_results.json").read_text())["results"]}
+    assert {"model.mql_warehouse.int_contact_score_history", "model.mql_warehouse.dim_leads"} <= built
+    assert not {"model.mql_warehouse.stg_crm__contacts", "model.mql_warehouse.int_contact_fit_scored"} & built
+    # and published only what changed: the score history as a delta, the time spine (no inputs) kept as it was
+    with duckdb.connect(str(stepwise / "serving.duckdb"), read_only=True) as connection:
+        methods = dict(connection.execute("select table_name, method from _publication").fetchall())
+    assert methods["marts.fct_lead_score_history"] == "delta"
+    assert methods["marts.metricflow_time_spine"] == "kept"
+    assert methods["marts.dim_leads"] == "copied"
 
 
 def test_a_second_refresh_exits_while_one_holds_the_lock(batches: tuple[Path, Path], tmp_path: Path) -> None:

@@ -21,8 +21,9 @@ mql_events as (
     select * from {{ ref('fct_mql_events') }}
 ),
 
-score_history as (
+sales_decision_instants as (
     select * from {{ ref('int_contact_score_history') }}
+    where instant_kind = 'sales_decision'
 ),
 
 event_scores as (
@@ -36,16 +37,19 @@ event_scores as (
     group by contact_id
 ),
 
+{# Only sales decisions change a lead's requalification epoch and disqualification, so its state now is the state
+    at its latest decision (rows of one instant share it); a lead without decisions is in epoch 0, not disqualified.
+    Ranking the few decision rows instead of the whole history keeps this linear in leads, not events. #}
 latest_states as (
     select
-        score_history.contact_id,
-        score_history.requalification_epoch,
-        score_history.is_disqualified,
+        contact_id,
+        requalification_epoch,
+        is_disqualified,
         row_number() over (
-            partition by score_history.contact_id
-            order by score_history.time_us desc, score_history.kind_order desc, score_history.source_id desc
+            partition by contact_id
+            order by time_us desc, kind_order desc, source_id desc
         ) as recency_rank
-    from score_history
+    from sales_decision_instants
 ),
 
 mql_summary as (
@@ -99,7 +103,8 @@ select
     {{ meets_mql_threshold('scored.fit_score', 'scored.engagement_score') }} as meets_threshold,
     coalesce(mql_summary.mql_count, 0) as mql_count,
     coalesce(
-        mql_summary.latest_mql_epoch = latest_states.requalification_epoch and not latest_states.is_disqualified,
+        mql_summary.latest_mql_epoch = coalesce(latest_states.requalification_epoch, 0)
+        and not coalesce(latest_states.is_disqualified, false),
         false
     ) as is_mql,
     coalesce(mql_summary.mql_count, 0) > 0 as has_ever_been_mql,

@@ -2,7 +2,8 @@
     disqualification): the point-in-time score history. The score of a lead at any time t is the row with the
     latest `scored_at` <= t, decayed further by time (see `fct_lead_score_components` for the current values).
     A view: the history is kept incrementally in `int_contact_score_history`, and publishing (`mql refresh`)
-    copies it into the serving file as a table. -#}
+    copies it into the serving file as a table. `_batch_loaded_at` says which build last recomputed the row
+    (its data tests check the latest batch, see `get_where_subquery`). -#}
 {{ config(materialized='view') }}
 
 with
@@ -27,5 +28,6 @@ select
     meets_threshold,
     is_fast_track_hit,
     requalification_epoch,
-    is_disqualified
+    is_disqualified,
+    _batch_loaded_at
 from score_history

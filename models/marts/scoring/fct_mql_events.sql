@@ -8,8 +8,15 @@ crossings as (
     where is_first_in_epoch
 ),
 
-scored_events as (
+trigger_event_ids as (
+    select source_id as event_id
+    from crossings
+    where instant_kind = 'event'
+),
+
+trigger_events as (
     select * from {{ ref('int_events_scored') }}
+    where event_id in (select trigger_event_ids.event_id from trigger_event_ids)
 ),
 
 top_rules as (
@@ -18,7 +25,7 @@ top_rules as (
         rule_id,
         event_type,
         row_number() over (partition by event_id order by awarded_points desc, rule_id asc) as rule_rank
-    from scored_events
+    from trigger_events
 ),
 
 mql_events as (

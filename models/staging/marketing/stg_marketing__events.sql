@@ -15,5 +15,6 @@ select
     asset_name,
     duration_seconds,
     occurred_at,
-    _loaded_at as loaded_at
+    _loaded_at as loaded_at,
+    _batch_loaded_at
 from events
