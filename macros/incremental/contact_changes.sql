@@ -54,23 +54,30 @@
     cast('{{ incremental_state_fingerprint() }}' as {{ dbt.type_string() }}) as _state_fingerprint
 {%- endmacro %}
 
-{#- Scalar SQL: the high-water mark `relation` was built to, or null when it is empty or was built under another
-    fingerprint (then everything is recomputed). -#}
+{#- The high-water mark `relation` was built to, as a SQL timestamp literal, or none when it is empty or was built
+    under another fingerprint (then everything is recomputed). Read once per model, before it runs (one query), so
+    that the filters below compare with a constant: DuckDB then skips the row groups of older loads by their min/max
+    statistics instead of evaluating a subquery per filter. -#}
 {% macro incremental_watermark(relation) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set fingerprint = incremental_state_fingerprint() -%}
-    (
+    {%- set state_query -%}
         select
             case
                 when min(_state_fingerprint) = '{{ fingerprint }}' and max(_state_fingerprint) = '{{ fingerprint }}'
-                    then max(_batch_loaded_at)
-            end
+                    then cast(max(_batch_loaded_at) as {{ dbt.type_string() }})
+            end as watermark
         from {{ relation }}
-    )
+    {%- endset -%}
+    {%- set watermark = run_query(state_query).columns[0].values()[0] -%}
+    {{ return(none if watermark is none else "cast('" ~ watermark ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
 {%- endmacro %}
 
-{#- Scalar SQL: raw rows loaded after this instant are new to `relation` (its watermark less the lookback). -#}
-{% macro incremental_loaded_since(relation) -%}
-    {{ dbt.dateadd('minute', -1 * incremental_lookback_minutes(), incremental_watermark(relation)) }}
+{#- SQL: raw rows loaded after this instant are new (the `watermark` literal less the lookback). -#}
+{% macro incremental_loaded_since(watermark) -%}
+    {{ dbt.dateadd('minute', -1 * incremental_lookback_minutes(), watermark) }}
 {%- endmacro %}
 
 {#- SQL selecting the raw (trimmed) contact ids whose canonical contact may have changed since `since`: contacts
@@ -105,14 +112,17 @@
     where lower(trim(email)) in (select touched_emails.email from touched_emails)
 {%- endmacro %}
 
-{#- Predicate: true for the raw event rows (`alias` over `source('marketing', 'events')`) that `relation`, the
-    staged events, must reprocess: all of them when it has no valid watermark; otherwise rows loaded since, every row
-    sharing an event id with those (duplicates are decided across loads), and the rows of regrouped contacts. -#}
-{% macro raw_events_to_reprocess(alias, relation) -%}
-    {%- set since = incremental_loaded_since(relation) -%}
+{#- Predicate: true for the raw event rows (`alias` over `source('marketing', 'events')`) that the staged events,
+    built to `watermark` (from `incremental_watermark`), must reprocess: all of them when it is none; otherwise rows
+    loaded since, every row sharing an event id with those (duplicates are decided across loads), and the rows of
+    regrouped contacts. -#}
+{% macro raw_events_to_reprocess(alias, watermark) -%}
+    {%- if watermark is none -%}
+    true
+    {%- else -%}
+    {%- set since = incremental_loaded_since(watermark) -%}
     (
-        {{ incremental_watermark(relation) }} is null
-        or {{ alias }}._loaded_at > {{ since }}
+        {{ alias }}._loaded_at > {{ since }}
         or trim({{ alias }}.event_id) in (
             select trim(new_events.event_id)
             from {{ source('marketing', 'events') }} as new_events
@@ -120,15 +130,15 @@
         )
         or trim({{ alias }}.contact_id) in ({{ regrouped_contact_ids(since) }})
     )
+    {%- endif -%}
 {%- endmacro %}
 
 {#- SQL selecting the canonical contacts (`contact_id`) whose rows in `relation`, a contact-grained incremental
-    model with a valid watermark, must be recomputed: the current and previous owners of every staged event
-    reprocessed since its watermark (`event_id_column` in `relation` holds the previous owner), regrouped contacts
-    and their canonical contacts, and contacts with new sales decisions. -#}
-{% macro changed_contacts(relation, event_id_column) -%}
-    {%- set watermark = incremental_watermark(relation) -%}
-    {%- set since = incremental_loaded_since(relation) -%}
+    model built to `watermark` (not none), must be recomputed: the current and previous owners of every staged event
+    reprocessed since (`event_id_column` in `relation` holds the previous owner), regrouped contacts and their
+    canonical contacts, and contacts with new sales decisions. -#}
+{% macro changed_contacts(relation, event_id_column, watermark) -%}
+    {%- set since = incremental_loaded_since(watermark) -%}
     with
     reprocessed_events as (
         select event_id, contact_id
@@ -157,20 +167,21 @@
     where contact_map.contact_id in (select changed_raw_contacts.contact_id from changed_raw_contacts)
 {%- endmacro %}
 
-{#- Predicate: true for the contacts (`column`) to recompute in `relation`: all of them when it has no valid
-    watermark, else those `changed_contacts` selects. `changed_relation`, when given, is a CTE already holding
+{#- Predicate: true for the contacts (`column`) to recompute in `relation`, built to `watermark`: all of them when
+    it is none, else those `changed_contacts` selects. `changed_relation`, when given, is a CTE already holding
     `changed_contacts` (a model that filters several inputs computes it once). -#}
-{% macro contacts_to_recompute(column, relation, event_id_column, changed_relation=none) -%}
-    (
-        {{ incremental_watermark(relation) }} is null
-        or {{ column }} in (
-            {%- if changed_relation is none %}
-            {{ changed_contacts(relation, event_id_column) }}
-            {%- else %}
-            select {{ changed_relation }}.contact_id from {{ changed_relation }}
-            {%- endif %}
-        )
+{% macro contacts_to_recompute(column, relation, event_id_column, watermark, changed_relation=none) -%}
+    {%- if watermark is none -%}
+    true
+    {%- else -%}
+    {{ column }} in (
+        {%- if changed_relation is none %}
+        {{ changed_contacts(relation, event_id_column, watermark) }}
+        {%- else %}
+        select {{ changed_relation }}.contact_id from {{ changed_relation }}
+        {%- endif %}
     )
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Custom incremental strategy `replace_contacts` for contact-grained models: delete every row of the contacts
@@ -181,7 +192,8 @@
     {%- set target = arg_dict['target_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ target }}
-    where {{ contacts_to_recompute('contact_id', target, config.require('event_id_column')) }};
+    where {{ contacts_to_recompute('contact_id', target, config.require('event_id_column'),
+                                   incremental_watermark(target)) }};
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}

@@ -114,6 +114,7 @@ def test_incremental_delivery_equals_one_full_load(batches: tuple[Path, Path], t
     built = {r["unique_id"] for r in json.loads((stepwise / "target" / "run_results.json").read_text())["results"]}
     assert {"model.mql_warehouse.int_contact_score_history", "model.mql_warehouse.dim_leads"} <= built
     assert not {"model.mql_warehouse.stg_crm__contacts", "model.mql_warehouse.int_contact_fit_scored"} & built
+    assert not {node for node in built if node.startswith("unit_test.")}
     # and published only what changed: the score history as a delta, the time spine (no inputs) kept as it was
     with duckdb.connect(str(stepwise / "serving.duckdb"), read_only=True) as connection:
         methods = dict(connection.execute("select table_name, method from _publication").fetchall())

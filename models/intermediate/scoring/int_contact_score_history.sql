@@ -16,7 +16,8 @@
 {%- set columns = score_columns(engagement_rules()) -%}
 {%- set engagement_columns = columns | selectattr('family', 'equalto', 'engagement') | list -%}
 {%- set negative_columns = columns | selectattr('family', 'equalto', 'negative') | list -%}
-{%- set recompute = is_incremental() -%}
+{%- set watermark = incremental_watermark(this) if is_incremental() else none -%}
+{%- set recompute = watermark is not none -%}
 -- depends_on: {{ ref('base_marketing__events') }}, {{ ref('stg_crm__contact_map') }}
 {{ config(
     materialized=event_volume_materialization(),
@@ -29,21 +30,21 @@ with
 {%- if recompute %}
 
 changed_contacts as (
-    {{ changed_contacts(this, 'source_id') }}
+    {{ changed_contacts(this, 'source_id', watermark) }}
 ),
 {%- endif %}
 
 scored_events as (
     select * from {{ ref('int_events_scored') }}
     {%- if recompute %}
-    where {{ contacts_to_recompute('contact_id', this, 'source_id', 'changed_contacts') }}
+    where {{ contacts_to_recompute('contact_id', this, 'source_id', watermark, 'changed_contacts') }}
     {%- endif %}
 ),
 
 fit_versions as (
     select * from {{ ref('int_contact_fit_scored') }}
     {%- if recompute %}
-    where {{ contacts_to_recompute('contact_id', this, 'source_id', 'changed_contacts') }}
+    where {{ contacts_to_recompute('contact_id', this, 'source_id', watermark, 'changed_contacts') }}
     {%- endif %}
 ),
 
@@ -52,7 +53,7 @@ sales_decisions as (
     where
         lead_stage in ('recycled', 'disqualified') and {{ as_of_filter('changed_at') }}
         {%- if recompute %}
-        and {{ contacts_to_recompute('contact_id', this, 'source_id', 'changed_contacts') }}
+        and {{ contacts_to_recompute('contact_id', this, 'source_id', watermark, 'changed_contacts') }}
         {%- endif %}
 ),
 

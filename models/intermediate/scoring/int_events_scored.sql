@@ -32,7 +32,7 @@ events as (
     where
         {{ as_of_filter('occurred_at') }}
         {%- if is_incremental() %}
-        and {{ contacts_to_recompute('contact_id', this, 'event_id') }}
+        and {{ contacts_to_recompute('contact_id', this, 'event_id', incremental_watermark(this)) }}
         {%- endif %}
 ),
 

@@ -20,7 +20,7 @@ with
 source as (
     select * from {{ source('marketing', 'events') }} as raw_events
     {%- if is_incremental() %}
-    where {{ raw_events_to_reprocess('raw_events', this) }}
+    where {{ raw_events_to_reprocess('raw_events', incremental_watermark(this)) }}
     {%- endif %}
 ),
 
