@@ -58,6 +58,10 @@ def published_run_id(target: Path) -> str | None:
     return row[0] if row else None
 
 
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _columns(connection: duckdb.DuckDBPyConnection, database: str, schema: str, name: str) -> list[tuple[str, str]]:
     return [(column, kind) for column, kind in connection.execute(
         "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = ? "
@@ -65,15 +69,21 @@ def _columns(connection: duckdb.DuckDBPyConnection, database: str, schema: str, 
 
 
 def _apply_delta(connection: duckdb.DuckDBPyConnection, relation: str, source: str) -> bool:
-    """Replace the rows of the contacts `source` rewrote since `relation` was published; False when `relation`
-    is empty (nothing to compare with)."""
+    """Replace the rows of the contacts `source` rewrote since `relation` was published (a batch at or after the
+    newest published one: a build whose raw high-water mark did not move stamps its rows with the same value),
+    and drop contacts `source` no longer has. False when a delta does not apply: `relation` is empty, or every row
+    of `source` is of one batch (it was rewritten whole: a copy is cheaper)."""
     published_through = connection.execute(f"select max({BATCH_COLUMN}) from {relation}").fetchone()
-    if not published_through or published_through[0] is None:
+    batches = connection.execute(f"select min({BATCH_COLUMN}), max({BATCH_COLUMN}) from {source}").fetchone()
+    if not published_through or published_through[0] is None or not batches or batches[0] == batches[1]:
         return False
     connection.execute(
-        f"delete from {relation} where {DELTA_KEY} in (select {DELTA_KEY} from {source} where {BATCH_COLUMN} > $1) "
-        f"or {DELTA_KEY} not in (select distinct {DELTA_KEY} from {source})", [published_through[0]])
-    connection.execute(f"insert into {relation} select * from {source} where {BATCH_COLUMN} > $1",
+        f"delete from {relation} as published "
+        f"where exists (select 1 from (select distinct {DELTA_KEY} from {source} where {BATCH_COLUMN} >= $1) "
+        f"as changed where changed.{DELTA_KEY} = published.{DELTA_KEY}) "
+        f"or not exists (select 1 from (select distinct {DELTA_KEY} from {source}) as built "
+        f"where built.{DELTA_KEY} = published.{DELTA_KEY})", [published_through[0]])
+    connection.execute(f"insert into {relation} select * from {source} where {BATCH_COLUMN} >= $1",
                        [published_through[0]])
     return True
 
@@ -125,7 +135,7 @@ def publish(database: Path, run_id: str, target: Path | None = None, *, previous
     tables: dict[str, int] = {}
     methods: dict[str, str] = {}
     with duckdb.connect(str(staging_file)) as connection:
-        connection.execute(f"attach '{database}' as build (read_only)")
+        connection.execute("attach " + _quote_literal(str(database)) + " as build (read_only)")
         for schema in PUBLISHED_SCHEMAS:
             schema_methods = _publish_schema(connection, schema, carried, rebuilt)
             for name, method in schema_methods.items():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +22,15 @@ from pathlib import Path
 
 import duckdb
 
-from scripts.build_scope import PreviousBuild, build_scope, project_fingerprint, raw_load_times
+from scripts.build_scope import (
+    PreviousBuild,
+    RawState,
+    build_scope,
+    decode_raw_state,
+    encode_raw_state,
+    project_fingerprint,
+    raw_state,
+)
 from scripts.dbt_runner import DbtError, run_dbt
 from scripts.load import load_directory
 from scripts.lock import exclusive_lock
@@ -29,7 +38,7 @@ from scripts.paths import PROJECT_ROOT
 from scripts.publish import publish
 
 RUN_STATE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("project_fingerprint", "varchar"), ("raw_loaded_through", "timestamp"), ("build_selection", "varchar"))
+    ("project_fingerprint", "varchar"), ("raw_state", "varchar"), ("build_selection", "varchar"))
 EXIT_FAILED = 1
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
 
@@ -47,7 +56,7 @@ class RefreshResult:
     stale_sources: list[str] = field(default_factory=list)
     published_to: str | None = None
     project_fingerprint: str | None = None
-    raw_loaded_through: datetime | None = None
+    raw_state: RawState | None = None
     build_selection: list[str] | None = None  # None: the whole project was built
     publication_methods: dict[str, str] = field(default_factory=dict)  # mart -> copied, kept or delta
 
@@ -88,12 +97,12 @@ def _record(database: Path, result: RefreshResult, started_at: datetime, ended_a
         connection.execute("delete from ops.refresh_runs where run_id = ?", [result.run_id])
         connection.execute(
             "insert into ops.refresh_runs (run_id, started_at, ended_at, status, rows_in, rows_out, rows_quarantined, "
-            "dbt_invocation_id, failing_node, stale_sources, published_to, project_fingerprint, raw_loaded_through, "
+            "dbt_invocation_id, failing_node, stale_sources, published_to, project_fingerprint, raw_state, "
             "build_selection) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [result.run_id, started_at, ended_at, result.status, result.rows_in, result.rows_out,
              result.rows_quarantined, result.dbt_invocation_id, result.failing_node,
              ", ".join(result.stale_sources) or None, result.published_to, result.project_fingerprint,
-             result.raw_loaded_through,
+             None if result.raw_state is None else encode_raw_state(result.raw_state),
              None if result.build_selection is None else " ".join(result.build_selection)])
 
 
@@ -108,9 +117,18 @@ def _previous_build(database: Path) -> PreviousBuild | None:
         if not {name for name, _ in RUN_STATE_COLUMNS} <= columns:
             return None
         row = connection.execute(
-            "select status, project_fingerprint, raw_loaded_through from ops.refresh_runs "
+            "select status, project_fingerprint, raw_state, dbt_invocation_id from ops.refresh_runs "
             "where status <> 'no_new_data' order by started_at desc limit 1").fetchone()
-    return PreviousBuild(row[0] == "success", row[1], row[2]) if row else None
+        if not row:
+            return None
+        has_invocations = connection.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'ops' and table_name = 'dbt_invocations'"
+        ).fetchone()
+        last_invocation = connection.execute(
+            "select invocation_id from ops.dbt_invocations order by finished_at desc limit 1").fetchone() \
+            if has_invocations and has_invocations[0] else None
+    return PreviousBuild(row[0] == "success", row[1], decode_raw_state(row[2]),
+                         was_last_dbt_build=bool(last_invocation) and last_invocation[0] == row[3])
 
 
 def _last_run_succeeded(database: Path) -> bool:
@@ -148,16 +166,22 @@ def _rebuilt_models() -> set[str]:
 def _build(full_refresh: bool = False, select: list[str] | None = None) -> tuple[str | None, set[str] | None]:
     """`dbt build` (of the `select`ed nodes, else all), retried once with `dbt retry`. Returns None on success,
     else dbt's message naming the failing node; and the models built (None when a retry hides the first attempt's
-    results). Incremental models rebuild only what changed unless `full_refresh`."""
+    results). Incremental models rebuild only what changed unless `full_refresh`. A scoped build tests the rows
+    the incremental models just wrote (var `data_test_scope`); a whole build tests every row, so rows a failed or
+    killed build left behind are tested again."""
     command = ["build", "--full-refresh"] if full_refresh else ["build"]
     if select:
         # unit tests check the SQL, not the data: the last successful build ran them on this very project
         command += ["--select", *select, "--exclude-resource-type", "unit_test"]
+    dbt_vars = None if select else {"data_test_scope": "all"}
+    results = _target_path() / "run_results.json"
+    started = time.time()
     try:
-        run_dbt(command, quiet=True)
+        run_dbt(command, dbt_vars=dbt_vars, quiet=True)
         return None, _rebuilt_models()
-    except DbtError:
-        pass
+    except DbtError as error:
+        if not results.exists() or results.stat().st_mtime < started:
+            return str(error), None  # failed before running a node (e.g. a compile error): nothing to retry
     try:
         run_dbt(["retry"], quiet=True)
         return None, None
@@ -187,10 +211,9 @@ def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str
             result.message = f"no new files in {data_dir}; published marts are current"
             _record(database, result, started_at, datetime.now(UTC).replace(tzinfo=None))
             return result
-        load_times = raw_load_times(database, raw_schema)
+        result.raw_state = raw_state(database, raw_schema)
         result.project_fingerprint = project_fingerprint()
-        result.raw_loaded_through = max(load_times.values(), default=None)
-        scope = build_scope(_previous_build(database), result.project_fingerprint, load_times, full_refresh)
+        scope = build_scope(_previous_build(database), result.project_fingerprint, result.raw_state, full_refresh)
         result.build_selection = None if scope is None else list(scope)
         _record(database, result, started_at, None)
         previous_success = _last_success(database)
@@ -205,7 +228,9 @@ def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str
             return result
         result.stale_sources = _stale_sources()
         result.rows_out, result.rows_quarantined = _counts(database)
-        publication = publish(database, result.run_id, previous_run_id=previous_success, rebuilt=rebuilt)
+        # only a scoped build continues the last success's state: anything else is published whole
+        publication = publish(database, result.run_id, previous_run_id=previous_success if scope else None,
+                              rebuilt=rebuilt)
         result.published_to = str(publication.path)
         result.publication_methods = publication.methods
         result.status = "success"

@@ -48,9 +48,15 @@
     )
 {%- endmacro %}
 
-{#- The two marker columns, for the select list of an incremental model. -#}
-{% macro incremental_state_columns() -%}
+{#- The two marker columns, for the select list of an incremental model. `batch_relation`: take the batch from
+    that incremental model (its newest batch) instead of the raw tables, for a model outside staging, which must not
+    read sources; it is the same value whenever that model was built in the same run. -#}
+{% macro incremental_state_columns(batch_relation=none) -%}
+    {%- if batch_relation is none %}
     {{ raw_high_water_mark() }} as _batch_loaded_at,
+    {%- else %}
+    (select max(_batch_loaded_at) from {{ batch_relation }}) as _batch_loaded_at,
+    {%- endif %}
     cast('{{ incremental_state_fingerprint() }}' as {{ dbt.type_string() }}) as _state_fingerprint
 {%- endmacro %}
 
@@ -60,6 +66,11 @@
     statistics instead of evaluating a subquery per filter. -#}
 {% macro incremental_watermark(relation) -%}
     {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {#- a table built before it carried the markers (an upgrade) has no state: recompute everything -#}
+    {%- set marker_columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+    {%- if '_state_fingerprint' not in marker_columns or '_batch_loaded_at' not in marker_columns -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set fingerprint = incremental_state_fingerprint() -%}
@@ -199,10 +210,22 @@
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
 
-{#- Materialization of the three event-volume models: `incremental` where the adapter can delete rows (DuckDB,
-    PostgreSQL); a full `table` on Spark, whose Parquet tables have no row-level delete for `replace_contacts`
-    and whose `insert_overwrite` cannot read the table it overwrites (the watermark and previous owners come from
-    it). With Delta or Iceberg tables a `merge`-based version would be possible. -#}
+{#- Custom incremental strategy `replace_all`: the model's select already holds every row the table should hold
+    (it reads the previous rows itself, as `fct_lead_score_components` rebases them), so the table's rows are
+    replaced by it in one transaction. -#}
+{% macro get_incremental_replace_all_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }};
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+{#- Materialization of the event-volume models and the rebased score components: `incremental` where the
+    adapter can delete rows (DuckDB, PostgreSQL); a full `table` on Spark, whose Parquet tables have no row-level
+    delete for `replace_contacts` and whose `insert_overwrite` cannot read the table it overwrites (the watermark
+    and previous owners come from it). With Delta or Iceberg tables a `merge`-based version would be possible. -#}
 {% macro event_volume_materialization() -%}
     {{ return(adapter.dispatch('event_volume_materialization', 'mql_warehouse')()) }}
 {%- endmacro %}

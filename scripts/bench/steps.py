@@ -88,6 +88,10 @@ def main(argv: list[str]) -> None:
         out, contacts, per_contact, seed = Path(args[0]), int(args[1]), float(args[2]), int(args[3])
         generate_dataset(out, contacts=contacts, seed=seed, events_per_contact=per_contact,
                          messy=MessyConfig.none(), progress=False, end_date=date(2026, 6, 30))
+    elif command == "new-events":
+        from scripts.bench.harness import new_events_file
+
+        print(new_events_file(Path(args[0]), Path(args[1]), float(args[2]), int(args[3])))
     elif command == "lower-bound":
         lower_bound(Path(args[0]))
     elif command == "pandas":

@@ -16,7 +16,8 @@ def test_tiny_benchmark_agrees_with_the_build(tmp_path: Path) -> None:
     assert result.checks["pandas_scores_equal"] is True, result.checks
     assert result.checks["scored_events"] > 500
     assert result.checks["first_mql_contacts"] > 0
-    assert set(result.steps) == {"generate", "full_refresh", "dbt_run", "incremental_refresh", "lower_bound", "pandas"}
+    assert set(result.steps) == {"generate", "full_refresh", "new_events", "incremental_refresh", "dbt_run", "lower_bound",
+                                 "pandas"}
     assert all(step.seconds > 0 and step.peak_rss_mib > 10 for step in result.steps.values())
     assert "int_contact_score_history" in result.model_seconds
     written = json.loads((tmp_path / "bench" / "bench.json").read_text(encoding="utf-8"))

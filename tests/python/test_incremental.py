@@ -110,10 +110,13 @@ def test_incremental_build_equals_full_refresh(tmp_path_factory: pytest.TempPath
 
 
 def test_incremental_build_reprocessed_only_the_changes(tmp_path: Path) -> None:
-    """The second build touched only the later delivery's contacts: rows of other contacts kept their marker."""
+    """The second build touched only the later delivery's contacts: rows of other contacts kept their marker, and
+    their current scores, rebased to the new reference time, equal a full refresh."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
-        incremental, _ = _build_in_two_deliveries(tmp_path, contacts=100, seed=5, share=0.01)
+        incremental, full = _build_in_two_deliveries(tmp_path, contacts=100, seed=5, share=0.01)
+        differences = _differences(incremental, full, tmp_path / "target")
+    assert not differences, "\n".join(differences[:20])
     with duckdb.connect(str(incremental), read_only=True) as connection:
         batches = dict(connection.execute(
             "select _batch_loaded_at = max(_batch_loaded_at) over (), count(*) "
@@ -242,3 +245,40 @@ def test_data_tests_check_the_latest_batch_unless_asked_for_all_rows(built_wareh
                                "where _batch_loaded_at = ? order by score_history_id limit 1", [latest])
         with pytest.raises(DbtError, match="unique_int_contact_score_history_score_history_id"):
             run_dbt(select_tests, quiet=True)
+
+
+def test_current_scores_rebased_to_a_later_reference_equal_a_full_refresh(built_warehouse: Path,
+                                                                         tmp_path: Path) -> None:
+    """New events ten days after the latest move the reference time: every other lead's current points decay and
+    lose the events that left their windows. The incremental build rebases them from the previous reference
+    (`fct_lead_score_components`) and must equal a full refresh."""
+    incremental, full, target = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb", tmp_path / "target"
+    shutil.copyfile(built_warehouse, incremental)
+    with duckdb.connect(str(incremental), read_only=True) as connection:
+        latest, contacts = connection.execute(
+            "select max(occurred_at), list(contact_id order by contact_id)[1:3] from marts.dim_leads, "
+            "(select max(occurred_at) as occurred_at from staging.stg_marketing__events)").fetchone()
+    later = latest + timedelta(days=10)
+    delivery = tmp_path / "delivery"
+    delivery.mkdir()
+    rows = [f"LATER{n},{contact},page_view,https://example.com/pricing,{later.isoformat()}Z"
+            for n, contact in enumerate(contacts)]
+    (delivery / "events__later.csv").write_text("event_id,contact_id,event_type,url,occurred_at\n"
+                                                + "\n".join(rows) + "\n", encoding="utf-8")
+    with use_database(incremental), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DBT_TARGET_PATH", str(target))
+        load_directory(delivery, incremental, mode="append")
+        run_dbt(["run"], quiet=True)
+        compiled = next((target / "compiled").rglob("fct_lead_score_components.sql")).read_text(encoding="utf-8")
+        assert "rebased_rule_totals" in compiled, "the incremental build should rebase, not recompute"
+        shutil.copyfile(incremental, full)
+        with use_database(full):
+            run_dbt(["run", "--full-refresh"], quiet=True)
+        differences = _differences(incremental, full, target)
+    assert not differences, "\n".join(differences[:20])
+    with duckdb.connect(str(incremental), read_only=True) as connection:
+        rebased = connection.execute(
+            "select count(*) filter (where points_decayed > 0), count(distinct scored_at) "
+            "from marts.fct_lead_score_components where contact_id not in (select unnest(?))",
+            [contacts]).fetchone()
+    assert rebased[0] > 0 and rebased[1] == 1, rebased

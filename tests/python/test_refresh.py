@@ -123,6 +123,32 @@ def test_incremental_delivery_equals_one_full_load(batches: tuple[Path, Path], t
     assert methods["marts.dim_leads"] == "copied"
 
 
+def test_a_build_by_hand_or_a_full_refresh_rebuilds_and_republishes_everything(batches: tuple[Path, Path],
+                                                                                tmp_path: Path) -> None:
+    """A dbt build by hand between refreshes (other selection, maybe other vars) makes the next refresh build
+    everything; `--full-refresh` without new files rebuilds and publishes every mart whole, with the same data."""
+    first, second = batches
+    assert _refresh(tmp_path, first).returncode == 0
+    by_hand = subprocess.run([str(Path(sys.executable).with_name("dbt")), "run", "--select", "dim_leads",
+                              "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)],
+                             cwd=PROJECT_ROOT, env=_env(tmp_path), capture_output=True, text=True, check=False)
+    assert by_hand.returncode == 0, by_hand.stdout[-2000:]
+    late = _refresh(tmp_path, second)
+    assert late.returncode == 0, late.stderr
+    published = _marts(tmp_path / "serving.duckdb")
+    again = subprocess.run([*MQL, "refresh", str(second), "--full-refresh"], cwd=PROJECT_ROOT, env=_env(tmp_path),
+                           capture_output=True, text=True, timeout=600, check=False)
+    assert again.returncode == 0, again.stderr
+    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as connection:
+        selections = [row[0] for row in connection.execute(
+            "select build_selection from ops.refresh_runs order by started_at").fetchall()]
+    assert selections == [None, None, None]
+    with duckdb.connect(str(tmp_path / "serving.duckdb"), read_only=True) as connection:
+        methods = {method for (method,) in connection.execute("select method from _publication").fetchall()}
+    assert methods == {"copied"}
+    assert _marts(tmp_path / "serving.duckdb") == published
+
+
 def test_a_second_refresh_exits_while_one_holds_the_lock(batches: tuple[Path, Path], tmp_path: Path) -> None:
     lock_path = tmp_path / "build.duckdb.refresh.lock"
     with lock_path.open("w") as handle:

@@ -1,6 +1,36 @@
 {#- One row per lead and scoring rule that touched it, read at the scoring reference time (var as_of, else the
     latest event): how many points the rule gave, and where points went (daily limit, window, decay, cap).
-    "Why is this lead scored so?" is `select * from fct_lead_score_components where contact_id = ...`. -#}
+    "Why is this lead scored so?" is `select * from fct_lead_score_components where contact_id = ...`.
+
+    Incremental by rebasing (DuckDB, PostgreSQL; a full table on Spark). The reference time moves with every
+    delivery, so every lead's decayed points change, but a lead whose events did not change needs none of them
+    re-read: from the previous reference r0 to the new one r1, a rule's points in its window lose only the events
+    that left the window in between (occurred in [r0 - window, r1 - window)), and its decayed sum is
+        decayed(r1) = (decayed(r0) - decayed-at-r0 of those events) * 2^(-(r1 - r0) / half-life).
+    So a build reads the events of the leads the scored events recomputed (whole, from their events), the thin
+    slice of events that expired since r0 (every other lead, from its previous row), and the current fit rules.
+    Everything is recomputed from events when there is no valid previous state (first build, a changed rule, seed
+    or var: the state fingerprint) or the reference moved back. Equal to a full rebuild up to float rounding
+    (`tests/python/test_incremental.py`). -#}
+{%- set watermark = incremental_watermark(this) if is_incremental() else none -%}
+{%- set previous_reference_us = none -%}
+{%- if watermark is not none -%}
+    {%- set reference_query -%}
+        select
+            {{ epoch_microseconds('(select max(scored_at) from ' ~ this ~ ')') }} as previous_reference_us,
+            {{ epoch_microseconds(scoring_reference_time()) }} as reference_us
+    {%- endset -%}
+    {%- set references = run_query(reference_query).rows[0] -%}
+    {%- if references[0] is not none and references[1] is not none and references[1] >= references[0] -%}
+        {%- set previous_reference_us = references[0] | int -%}
+    {%- endif -%}
+{%- endif -%}
+{%- set rebase = previous_reference_us is not none -%}
+{{ config(
+    materialized=event_volume_materialization(),
+    incremental_strategy='replace_all',
+    on_schema_change='append_new_columns',
+) }}
 
 with
 
@@ -27,6 +57,113 @@ reference as (
         {{ epoch_microseconds(scoring_reference_time()) }} as reference_us
 ),
 
+{%- if rebase %}
+
+previous_event_components as (
+    select * from {{ this }}
+    where rule_kind = 'event'
+),
+
+previous_reference as (
+    select cast({{ previous_reference_us }} as bigint) as reference_us
+),
+
+{#- the scored events rewrote these leads whole (new events, moved events, new contact data) -#}
+recomputed_events as (
+    select * from scored_events
+    where _batch_loaded_at > {{ watermark }}
+),
+
+recomputed_contacts as (
+    select distinct contact_id from recomputed_events
+),
+
+{#- leads with any scored event left: a lead whose events all moved away (a merge) loses its event rows -#}
+contacts_with_events as (
+    select distinct contact_id from scored_events
+),
+
+expired_events as (
+    select
+        scored_events.contact_id,
+        scored_events.rule_id,
+        sum(scored_events.awarded_points) as expired_points,
+        sum(
+            case
+                when rules.half_life_days is null then scored_events.awarded_points
+                else scored_events.awarded_points * power(
+                    2.0,
+                    -((previous_reference.reference_us - {{ epoch_microseconds('scored_events.occurred_at') }})
+                    / 86400000000.0) / rules.half_life_days
+                )
+            end
+        ) as expired_decayed_points
+    from scored_events
+    inner join rules
+        on scored_events.rule_id = rules.rule_id
+    cross join previous_reference
+    cross join reference
+    where
+        rules.window_days is not null
+        and scored_events._batch_loaded_at <= {{ watermark }}
+        and {{ epoch_microseconds('scored_events.occurred_at') }}
+        >= previous_reference.reference_us - cast(rules.window_days as bigint) * 86400000000
+        and {{ epoch_microseconds('scored_events.occurred_at') }}
+        < reference.reference_us - cast(rules.window_days as bigint) * 86400000000
+    group by scored_events.contact_id, scored_events.rule_id
+),
+
+rebased_totals as (
+    select
+        previous.contact_id,
+        previous.rule_id,
+        previous.score_family,
+        rules.max_points,
+        rules.half_life_days,
+        previous.event_count,
+        previous.raw_points,
+        previous.raw_points - previous.points_over_daily_limit as awarded_points,
+        previous.raw_points - previous.points_over_daily_limit - previous.points_outside_window
+        - coalesce(expired.expired_points, 0) as points_in_window,
+        previous.scored_points + previous.points_over_cap
+        - coalesce(expired.expired_decayed_points, 0) as decayed_points_at_previous_reference,
+        previous.last_event_at
+    from previous_event_components as previous
+    inner join rules
+        on previous.rule_id = rules.rule_id
+    left join expired_events as expired
+        on previous.contact_id = expired.contact_id and previous.rule_id = expired.rule_id
+    where
+        previous.contact_id not in (select recomputed_contacts.contact_id from recomputed_contacts)
+        and previous.contact_id in (select contacts_with_events.contact_id from contacts_with_events)
+),
+
+rebased_rule_totals as (
+    select
+        rebased_totals.contact_id,
+        rebased_totals.rule_id,
+        rebased_totals.score_family,
+        rebased_totals.max_points,
+        rebased_totals.event_count,
+        rebased_totals.raw_points,
+        rebased_totals.awarded_points,
+        rebased_totals.points_in_window,
+        case
+            when rebased_totals.points_in_window = 0 then 0.0
+            when rebased_totals.half_life_days is null then rebased_totals.points_in_window
+            else rebased_totals.decayed_points_at_previous_reference * power(
+                2.0,
+                -((reference.reference_us - previous_reference.reference_us) / 86400000000.0)
+                / rebased_totals.half_life_days
+            )
+        end as decayed_points,
+        rebased_totals.last_event_at
+    from rebased_totals
+    cross join reference
+    cross join previous_reference
+),
+{%- endif %}
+
 event_ages as (
     select
         scored_events.contact_id,
@@ -42,7 +179,7 @@ event_ages as (
         (reference.reference_us - {{ epoch_microseconds('scored_events.occurred_at') }}) / 86400000000.0
             as age_days,
         scored_events.occurred_at
-    from scored_events
+    from {{ 'recomputed_events' if rebase else 'scored_events' }} as scored_events
     inner join rules
         on scored_events.rule_id = rules.rule_id
     cross join reference
@@ -68,6 +205,23 @@ event_rule_totals as (
         max(occurred_at) as last_event_at
     from event_ages
     group by contact_id, rule_id
+    {%- if rebase %}
+
+    union all
+
+    select
+        contact_id,
+        rule_id,
+        score_family,
+        max_points,
+        event_count,
+        raw_points,
+        awarded_points,
+        points_in_window,
+        decayed_points,
+        last_event_at
+    from rebased_rule_totals
+    {%- endif %}
 ),
 
 event_rule_scores as (
@@ -137,6 +291,7 @@ select
     components.points_over_cap,
     components.scored_points,
     components.last_event_at,
-    reference.reference_at as scored_at
+    reference.reference_at as scored_at,
+    {{ incremental_state_columns(batch_relation=ref('int_events_scored')) }}
 from components
 cross join reference
