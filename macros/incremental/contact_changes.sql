@@ -86,6 +86,13 @@
     {{ return(none if watermark is none else "cast('" ~ watermark ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
 {%- endmacro %}
 
+{#- Predicate: the row (its `column`, a `_batch_loaded_at`) was written by a build after the one `watermark` comes
+    from. With a lookback, a build can reprocess rows without the raw high-water mark moving (the late rows were
+    stamped before it), so rows of the watermark's own batch count as new too (a superset: always exact). -#}
+{% macro incremental_batch_is_new(column, watermark) -%}
+    {{ column }} {{ '>=' if incremental_lookback_minutes() > 0 else '>' }} {{ watermark }}
+{%- endmacro %}
+
 {#- SQL: raw rows loaded after this instant are new (the `watermark` literal less the lookback). -#}
 {% macro incremental_loaded_since(watermark) -%}
     {{ dbt.dateadd('minute', -1 * incremental_lookback_minutes(), watermark) }}
@@ -154,7 +161,7 @@
     reprocessed_events as (
         select event_id, contact_id
         from {{ ref('base_marketing__events') }}
-        where _batch_loaded_at > {{ watermark }}
+        where {{ incremental_batch_is_new('_batch_loaded_at', watermark) }}
     ),
 
     changed_raw_contacts as (

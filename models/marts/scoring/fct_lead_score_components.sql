@@ -71,7 +71,7 @@ previous_reference as (
 {#- the scored events rewrote these leads whole (new events, moved events, new contact data) -#}
 recomputed_events as (
     select * from scored_events
-    where _batch_loaded_at > {{ watermark }}
+    where {{ incremental_batch_is_new('_batch_loaded_at', watermark) }}
 ),
 
 recomputed_contacts as (
@@ -105,7 +105,7 @@ expired_events as (
     cross join reference
     where
         rules.window_days is not null
-        and scored_events._batch_loaded_at <= {{ watermark }}
+        and not {{ incremental_batch_is_new('scored_events._batch_loaded_at', watermark) }}
         and {{ epoch_microseconds('scored_events.occurred_at') }}
         >= previous_reference.reference_us - cast(rules.window_days as bigint) * 86400000000
         and {{ epoch_microseconds('scored_events.occurred_at') }}
