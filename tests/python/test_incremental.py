@@ -30,6 +30,7 @@ INCREMENTAL_TABLES = {
     "staging.base_marketing__events": ["_source_file", "_source_row"],
     "intermediate.int_events_scored": ["event_rule_id"],
     "intermediate.int_contact_score_history": ["score_history_id"],
+    "intermediate.int_account_engagement_windowed": ["account_engagement_id"],
 }
 MARKER_COLUMNS = ("_batch_loaded_at", "_state_fingerprint")
 
@@ -271,6 +272,8 @@ def test_current_scores_rebased_to_a_later_reference_equal_a_full_refresh(built_
         run_dbt(["run"], quiet=True)
         compiled = next((target / "compiled").rglob("fct_lead_score_components.sql")).read_text(encoding="utf-8")
         assert "rebased_rule_totals" in compiled, "the incremental build should rebase, not recompute"
+        compiled = next((target / "compiled").rglob("int_account_engagement_windowed.sql")).read_text(encoding="utf-8")
+        assert "changed_accounts" in compiled, "only events arrived: accounts should be updated, not recomputed"
         shutil.copyfile(incremental, full)
         with use_database(full):
             run_dbt(["run", "--full-refresh"], quiet=True)
@@ -282,3 +285,9 @@ def test_current_scores_rebased_to_a_later_reference_equal_a_full_refresh(built_
             "from marts.fct_lead_score_components where contact_id not in (select unnest(?))",
             [contacts]).fetchone()
     assert rebased[0] > 0 and rebased[1] == 1, rebased
+    with duckdb.connect(str(incremental), read_only=True) as connection:
+        kept, rewritten = connection.execute(
+            "select count(*) filter (where _batch_loaded_at < latest), count(*) filter (where _batch_loaded_at = latest) "
+            "from intermediate.int_account_engagement_windowed, "
+            "(select max(_batch_loaded_at) as latest from intermediate.int_account_engagement_windowed)").fetchone()
+    assert kept > 0 and rewritten > 0, f"accounts kept {kept} rows, rewrote {rewritten}"

@@ -51,10 +51,9 @@ fit_versions as (
 sales_decisions as (
     select * from {{ ref('stg_crm__lead_stage_history') }}
     where
-        lead_stage in ('recycled', 'disqualified') and {{ as_of_filter('changed_at') }}
-        {%- if recompute %}
+        lead_stage in ('recycled', 'disqualified')
+        and {{ as_of_filter('changed_at') }}
         and {{ contacts_to_recompute('contact_id', this, 'source_id', watermark, 'changed_contacts') }}
-        {%- endif %}
 ),
 
 event_points as (

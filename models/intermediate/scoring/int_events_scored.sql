@@ -8,6 +8,7 @@
     recomputes whole the contacts whose staged events changed since the previous one (and the contacts those
     events belonged to before), since daily limits count a contact's events per day. -#}
 {%- do engagement_rules() -%}
+{%- set watermark = incremental_watermark(this) if is_incremental() else none -%}
 -- depends_on: {{ ref('event_types') }}
 -- depends_on: {{ ref('base_marketing__events') }}, {{ ref('stg_crm__contact_map') }}
 {{ config(
@@ -31,9 +32,7 @@ events as (
     from {{ ref('stg_marketing__events') }}
     where
         {{ as_of_filter('occurred_at') }}
-        {%- if is_incremental() %}
-        and {{ contacts_to_recompute('contact_id', this, 'event_id', incremental_watermark(this)) }}
-        {%- endif %}
+        and {{ contacts_to_recompute('contact_id', this, 'event_id', watermark) }}
 ),
 
 rules as (

@@ -13,18 +13,7 @@
     or var: the state fingerprint) or the reference moved back. Equal to a full rebuild up to float rounding
     (`tests/python/test_incremental.py`). -#}
 {%- set watermark = incremental_watermark(this) if is_incremental() else none -%}
-{%- set previous_reference_us = none -%}
-{%- if watermark is not none -%}
-    {%- set reference_query -%}
-        select
-            {{ epoch_microseconds('(select max(scored_at) from ' ~ this ~ ')') }} as previous_reference_us,
-            {{ epoch_microseconds(scoring_reference_time()) }} as reference_us
-    {%- endset -%}
-    {%- set references = run_query(reference_query).rows[0] -%}
-    {%- if references[0] is not none and references[1] is not none and references[1] >= references[0] -%}
-        {%- set previous_reference_us = references[0] | int -%}
-    {%- endif -%}
-{%- endif -%}
+{%- set previous_reference_us = rebase_reference_us(this, watermark) -%}
 {%- set rebase = previous_reference_us is not none -%}
 {{ config(
     materialized=event_volume_materialization(),
@@ -65,10 +54,13 @@ previous_event_components as (
 ),
 
 previous_reference as (
-    select cast({{ previous_reference_us }} as bigint) as reference_us
+    select
+        cast({{ previous_reference_us }} as bigint) as reference_us,
+        (reference.reference_us - cast({{ previous_reference_us }} as bigint)) / 86400000000.0 as days_to_reference
+    from reference
 ),
 
-{#- the scored events rewrote these leads whole (new events, moved events, new contact data) -#}
+-- the scored events rewrote these leads whole (new events, moved events, new contact data)
 recomputed_events as (
     select * from scored_events
     where {{ incremental_batch_is_new('_batch_loaded_at', watermark) }}
@@ -78,26 +70,20 @@ recomputed_contacts as (
     select distinct contact_id from recomputed_events
 ),
 
-{#- leads with any scored event left: a lead whose events all moved away (a merge) loses its event rows -#}
+-- leads with any scored event left: a lead whose events all moved away (a merge) loses its event rows
 contacts_with_events as (
     select distinct contact_id from scored_events
 ),
 
-expired_events as (
+-- events of the other leads that left their rule's window between the previous reference and this one
+expiring_events as (
     select
         scored_events.contact_id,
         scored_events.rule_id,
-        sum(scored_events.awarded_points) as expired_points,
-        sum(
-            case
-                when rules.half_life_days is null then scored_events.awarded_points
-                else scored_events.awarded_points * power(
-                    2.0,
-                    -((previous_reference.reference_us - {{ epoch_microseconds('scored_events.occurred_at') }})
-                    / 86400000000.0) / rules.half_life_days
-                )
-            end
-        ) as expired_decayed_points
+        scored_events.awarded_points,
+        rules.half_life_days,
+        (previous_reference.reference_us - {{ epoch_microseconds('scored_events.occurred_at') }})
+        / 86400000000.0 as age_days_at_previous_reference
     from scored_events
     inner join rules
         on scored_events.rule_id = rules.rule_id
@@ -110,7 +96,21 @@ expired_events as (
         >= previous_reference.reference_us - cast(rules.window_days as bigint) * 86400000000
         and {{ epoch_microseconds('scored_events.occurred_at') }}
         < reference.reference_us - cast(rules.window_days as bigint) * 86400000000
-    group by scored_events.contact_id, scored_events.rule_id
+),
+
+expired_events as (
+    select
+        contact_id,
+        rule_id,
+        sum(awarded_points) as expired_points,
+        sum(
+            case
+                when half_life_days is null then awarded_points
+                else awarded_points * power(2.0, -age_days_at_previous_reference / half_life_days)
+            end
+        ) as expired_decayed_points
+    from expiring_events
+    group by contact_id, rule_id
 ),
 
 rebased_totals as (
@@ -151,15 +151,11 @@ rebased_rule_totals as (
         case
             when rebased_totals.points_in_window = 0 then 0.0
             when rebased_totals.half_life_days is null then rebased_totals.points_in_window
-            else rebased_totals.decayed_points_at_previous_reference * power(
-                2.0,
-                -((reference.reference_us - previous_reference.reference_us) / 86400000000.0)
-                / rebased_totals.half_life_days
-            )
+            else rebased_totals.decayed_points_at_previous_reference
+                * power(2.0, -previous_reference.days_to_reference / rebased_totals.half_life_days)
         end as decayed_points,
         rebased_totals.last_event_at
     from rebased_totals
-    cross join reference
     cross join previous_reference
 ),
 {%- endif %}
