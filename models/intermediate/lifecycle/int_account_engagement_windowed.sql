@@ -32,6 +32,12 @@ scored_events as (
     where score_family = 'engagement' and awarded_points > 0
 ),
 
+-- the same events for the reference-time rows, read apart: a CTE read twice is materialized whole
+reference_window_events as (
+    select * from {{ ref('int_events_scored') }}
+    where score_family = 'engagement' and awarded_points > 0
+),
+
 leads as (
     select * from {{ ref('dim_leads') }}
     where account_id is not null
@@ -126,16 +132,16 @@ engaged_accounts as (
 reference_contact_points as (
     select
         leads.account_id,
-        scored_events.contact_id,
-        sum(scored_events.awarded_points) as points
-    from scored_events
+        reference_window_events.contact_id,
+        sum(reference_window_events.awarded_points) as points
+    from reference_window_events
     inner join leads
-        on scored_events.contact_id = leads.contact_id
+        on reference_window_events.contact_id = leads.contact_id
     cross join reference
     where
-        {{ epoch_microseconds('scored_events.occurred_at') }} >= reference.reference_us - {{ window_us }}
-        and {{ epoch_microseconds('scored_events.occurred_at') }} <= reference.reference_us
-    group by leads.account_id, scored_events.contact_id
+        {{ epoch_microseconds('reference_window_events.occurred_at') }} >= reference.reference_us - {{ window_us }}
+        and {{ epoch_microseconds('reference_window_events.occurred_at') }} <= reference.reference_us
+    group by leads.account_id, reference_window_events.contact_id
 ),
 
 reference_accounts as (

@@ -22,10 +22,30 @@
 ) }}
 
 with
+{%- if rebase %}
+
+-- events of the leads the scored events rewrote whole (new events, moved events, new contact data); each use of
+-- the scored events reads them itself, so its filter reaches the scan (a CTE read twice is materialized whole)
+recomputed_events as (
+    select * from {{ ref('int_events_scored') }}
+    where {{ incremental_batch_is_new('_batch_loaded_at', watermark) }}
+),
+
+unchanged_events as (
+    select * from {{ ref('int_events_scored') }}
+    where not {{ incremental_batch_is_new('_batch_loaded_at', watermark) }}
+),
+
+-- leads with any scored event left: a lead whose events all moved away (a merge) loses its event rows
+contacts_with_events as (
+    select distinct contact_id from {{ ref('int_events_scored') }}
+),
+{%- else %}
 
 scored_events as (
     select * from {{ ref('int_events_scored') }}
 ),
+{%- endif %}
 
 rules as (
     select * from {{ ref('engagement_rules') }}
@@ -60,41 +80,29 @@ previous_reference as (
     from reference
 ),
 
--- the scored events rewrote these leads whole (new events, moved events, new contact data)
-recomputed_events as (
-    select * from scored_events
-    where {{ incremental_batch_is_new('_batch_loaded_at', watermark) }}
-),
-
 recomputed_contacts as (
     select distinct contact_id from recomputed_events
-),
-
--- leads with any scored event left: a lead whose events all moved away (a merge) loses its event rows
-contacts_with_events as (
-    select distinct contact_id from scored_events
 ),
 
 -- events of the other leads that left their rule's window between the previous reference and this one
 expiring_events as (
     select
-        scored_events.contact_id,
-        scored_events.rule_id,
-        scored_events.awarded_points,
+        unchanged_events.contact_id,
+        unchanged_events.rule_id,
+        unchanged_events.awarded_points,
         rules.half_life_days,
-        (previous_reference.reference_us - {{ epoch_microseconds('scored_events.occurred_at') }})
+        (previous_reference.reference_us - {{ epoch_microseconds('unchanged_events.occurred_at') }})
         / 86400000000.0 as age_days_at_previous_reference
-    from scored_events
+    from unchanged_events
     inner join rules
-        on scored_events.rule_id = rules.rule_id
+        on unchanged_events.rule_id = rules.rule_id
     cross join previous_reference
     cross join reference
     where
         rules.window_days is not null
-        and not {{ incremental_batch_is_new('scored_events._batch_loaded_at', watermark) }}
-        and {{ epoch_microseconds('scored_events.occurred_at') }}
+        and {{ epoch_microseconds('unchanged_events.occurred_at') }}
         >= previous_reference.reference_us - cast(rules.window_days as bigint) * 86400000000
-        and {{ epoch_microseconds('scored_events.occurred_at') }}
+        and {{ epoch_microseconds('unchanged_events.occurred_at') }}
         < reference.reference_us - cast(rules.window_days as bigint) * 86400000000
 ),
 
