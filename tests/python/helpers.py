@@ -7,6 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# Incremental state columns: which build wrote a row, not what the row says (they differ between equal warehouses
+# built at different times).
+MARKER_COLUMNS = ("_batch_loaded_at", "_state_fingerprint")
+
 
 @contextmanager
 def use_database(database: Path) -> Iterator[Path]:

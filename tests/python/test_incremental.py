@@ -24,7 +24,7 @@ from scripts.dbt_runner import DbtError, run_dbt
 from scripts.generate import generate_dataset
 from scripts.load import load_directory
 from scripts.warehouses.equality import compare_rows, mart_keys
-from tests.python.helpers import use_database
+from tests.python.helpers import MARKER_COLUMNS, use_database
 
 INCREMENTAL_TABLES = {
     "staging.base_marketing__events": ["_source_file", "_source_row"],
@@ -32,7 +32,6 @@ INCREMENTAL_TABLES = {
     "intermediate.int_contact_score_history": ["score_history_id"],
     "intermediate.int_account_engagement_windowed": ["account_engagement_id"],
 }
-MARKER_COLUMNS = ("_batch_loaded_at", "_state_fingerprint")
 
 
 def split_delivery(data_dir: Path, first: Path, second: Path, share: float, seed: int) -> int:

@@ -13,7 +13,7 @@ import pytest
 from scripts.dbt_runner import run_dbt
 from scripts.generate import MessyConfig, generate_dataset
 from scripts.load import load_directory
-from tests.python.helpers import use_database
+from tests.python.helpers import MARKER_COLUMNS, use_database
 
 AS_OF = "2026-02-15 12:00:00"
 MARTS = {
@@ -69,7 +69,10 @@ def _truncate(source: Path, target: Path, cutoff: datetime) -> None:
 
 def _mart_rows(database: Path, mart: str, key: str) -> list[tuple]:
     with duckdb.connect(str(database), read_only=True) as connection:
-        return connection.execute(f"select * from marts.{mart} order by {key}").fetchall()
+        columns = [name for (name,) in connection.execute(
+            "select column_name from duckdb_columns() where schema_name = 'marts' and table_name = ? "
+            "order by column_index", [mart]).fetchall() if name not in MARKER_COLUMNS]
+        return connection.execute(f"select {', '.join(columns)} from marts.{mart} order by {key}").fetchall()
 
 
 @pytest.fixture(scope="module")
