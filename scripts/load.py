@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,13 +103,20 @@ def plan_load(data_dir: Path, tables: dict[str, ContractTable] | None = None) ->
     return planned
 
 
-def _select_sql(item: PlannedFile, loaded_at: datetime) -> str:
+def source_file_label(path: Path, sha256: str, loaded_names: Collection[str]) -> str:
+    """The `_source_file` of a file's rows: its name, or `<name>@<first 12 hex digits of its SHA-256>` when a file
+    of that name was loaded before (a scheduled export written under the same name every time), so that
+    (`_source_file`, `_source_row`), the raw row's identity, stays unique. Every loader labels rows so."""
+    return path.name if path.name not in loaded_names else f"{path.name}@{sha256[:12]}"
+
+
+def _select_sql(item: PlannedFile, loaded_at: datetime, label: str) -> str:
     present = {c for c in item.table.column_names if c not in item.missing_optional}
     columns = [
         f'cast("{c}" as varchar) as "{c}"' if c in present else f'cast(null as varchar) as "{c}"'
         for c in item.table.column_names
     ]
-    file_name = item.path.name.replace("'", "''")
+    file_name = label.replace("'", "''")
     return (
         f"select {', '.join(columns)}, timestamp '{loaded_at.isoformat(sep=' ')}' as _loaded_at, "
         f"'{file_name}' as _source_file, cast(file_row_number as bigint) as _source_row "
@@ -175,21 +183,25 @@ def load_directory(data_dir: Path, database: Path, schema: str = "raw", mode: Lo
             connection.execute(
                 f'create or replace table "{schema}".{LOAD_LOG} (file_name varchar, file_sha256 varchar, '
                 "table_name varchar, row_count bigint, loaded_at timestamp, run_id varchar)")
-        already = {row[0] for row in connection.execute(f'select file_sha256 from "{schema}".{LOAD_LOG}').fetchall()}
+        logged = connection.execute(f'select file_sha256, file_name from "{schema}".{LOAD_LOG}').fetchall()
+        already = {row[0] for row in logged}
+        names = {row[1] for row in logged}
         for item in planned:
             if hashes[item.path] in already:
                 report.skipped.append(item.path.name)
                 continue
+            label = source_file_label(item.path, hashes[item.path], names)
             before = connection.execute(f'select count(*) from "{schema}"."{item.table.name}"').fetchone()
             try:
-                connection.execute(f'insert into "{schema}"."{item.table.name}" {_select_sql(item, stamp)}')
+                connection.execute(f'insert into "{schema}"."{item.table.name}" {_select_sql(item, stamp, label)}')
             except duckdb.Error as error:
                 raise LoadError(f"{item.path.name}: could not be loaded: {str(error).splitlines()[0]}") from error
             after = connection.execute(f'select count(*) from "{schema}"."{item.table.name}"').fetchone()
             added = int(after[0]) - int(before[0]) if after and before else 0
             connection.execute(f'insert into "{schema}".{LOAD_LOG} values (?, ?, ?, ?, ?, ?)',
-                               [item.path.name, hashes[item.path], item.table.name, added, stamp, run_id])
+                               [label, hashes[item.path], item.table.name, added, stamp, run_id])
             already.add(hashes[item.path])
+            names.add(item.path.name)
             report.rows_added += added
             report.files.setdefault(item.table.name, []).append(item.path.name)
         for table in tables.values():

@@ -29,6 +29,7 @@ from scripts.load import (
     LoadReport,
     PlannedFile,
     prepare_load,
+    source_file_label,
 )
 
 DEBIAN_PACKAGE = "postgresql"
@@ -179,7 +180,7 @@ def _copy_text(value: object) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _rows_for_copy(item: PlannedFile, loaded_at: datetime) -> tuple[io.StringIO, int]:
+def _rows_for_copy(item: PlannedFile, loaded_at: datetime, label: str) -> tuple[io.StringIO, int]:
     """The file's contract columns as text (missing optional ones null) plus the three load columns, in COPY's
     text format. DuckDB reads the file exactly as the DuckDB loader does, so both engines see the same values."""
     import duckdb
@@ -192,7 +193,7 @@ def _rows_for_copy(item: PlannedFile, loaded_at: datetime) -> tuple[io.StringIO,
     sql = f"select {', '.join(columns)}, cast(file_row_number as bigint) from {_reader_sql(item.path)} " \
           "order by file_row_number"
     buffer = io.StringIO()
-    tail = f"\t{_copy_text(loaded_at.isoformat(sep=' '))}\t{_copy_text(item.path.name)}\t"
+    tail = f"\t{_copy_text(loaded_at.isoformat(sep=' '))}\t{_copy_text(label)}\t"
     count = 0
     with duckdb.connect() as connection:
         try:
@@ -235,19 +236,23 @@ def load_directory(data_dir: Path, env: dict[str, str] | None = None, schema: st
                 cursor.execute(f'drop table if exists "{schema}".{LOAD_LOG}')
                 cursor.execute(f'create table "{schema}".{LOAD_LOG} (file_name text, file_sha256 text, '
                                "table_name text, row_count bigint, loaded_at timestamp, run_id text)")
-            cursor.execute(f'select file_sha256 from "{schema}".{LOAD_LOG}')
-            already = {row[0] for row in cursor.fetchall()}
+            cursor.execute(f'select file_sha256, file_name from "{schema}".{LOAD_LOG}')
+            logged = cursor.fetchall()
+            already = {row[0] for row in logged}
+            names = {row[1] for row in logged}
             for item in planned:
                 if hashes[item.path] in already:
                     report.skipped.append(item.path.name)
                     continue
-                data, added = _rows_for_copy(item, stamp)
+                label = source_file_label(item.path, hashes[item.path], names)
+                data, added = _rows_for_copy(item, stamp, label)
                 columns = ", ".join(f'"{c}"' for c in
                                     [*item.table.column_names, "_loaded_at", "_source_file", "_source_row"])
                 cursor.copy_expert(f'copy "{schema}"."{item.table.name}" ({columns}) from stdin', data)
                 cursor.execute(f'insert into "{schema}".{LOAD_LOG} values (%s, %s, %s, %s, %s, %s)',
-                               [item.path.name, hashes[item.path], item.table.name, added, stamp, run_id])
+                               [label, hashes[item.path], item.table.name, added, stamp, run_id])
                 already.add(hashes[item.path])
+                names.add(item.path.name)
                 report.rows_added += added
                 report.files.setdefault(item.table.name, []).append(item.path.name)
             for table in tables.values():

@@ -38,6 +38,7 @@ from scripts.load import (
     LoadReport,
     PlannedFile,
     prepare_load,
+    source_file_label,
 )
 from scripts.paths import PROJECT_ROOT, WAREHOUSE_DIR
 
@@ -190,10 +191,10 @@ def _create_table_sql(schema: str, table: ContractTable) -> str:
             "_source_file string, _source_row bigint) using parquet")
 
 
-def _insert_sql(schema: str, staged: StagedFile, loaded_at: datetime) -> str:
+def _insert_sql(schema: str, staged: StagedFile, loaded_at: datetime, label: str) -> str:
     columns = ", ".join(f"cast({_quote(c)} as string)" for c in staged.item.table.column_names)
     return (f"insert into {_quote(schema)}.{_quote(staged.item.table.name)} "
-            f"select {columns}, timestamp'{loaded_at.isoformat(sep=' ')}', {_literal(staged.item.path.name)}, "
+            f"select {columns}, timestamp'{loaded_at.isoformat(sep=' ')}', {_literal(label)}, "
             f"cast(_source_row as bigint) from parquet.{_quote(str(staged.parquet))}")
 
 
@@ -217,18 +218,22 @@ def load_directory(data_dir: Path, schema: str = "raw", mode: LoadMode = "replac
             session.sql(f"drop table if exists {log}")
             session.sql(f"create table {log} (file_name string, file_sha256 string, table_name string, "
                         "row_count bigint, loaded_at timestamp, run_id string) using parquet")
-        already = {row.file_sha256 for row in session.sql(f"select file_sha256 from {log}").collect()}
+        logged = session.sql(f"select file_sha256, file_name from {log}").collect()
+        already = {row.file_sha256 for row in logged}
+        names = {row.file_name for row in logged}
         for staged_file in staged:
             digest = hashes[staged_file.item.path]
             if digest in already:
                 report.skipped.append(staged_file.item.path.name)
                 continue
-            session.sql(_insert_sql(schema, staged_file, stamp))
+            label = source_file_label(staged_file.item.path, digest, names)
+            session.sql(_insert_sql(schema, staged_file, stamp, label))
             run = _literal(run_id) if run_id is not None else "cast(null as string)"
-            session.sql(f"insert into {log} values ({_literal(staged_file.item.path.name)}, {_literal(digest)}, "
+            session.sql(f"insert into {log} values ({_literal(label)}, {_literal(digest)}, "
                         f"{_literal(staged_file.item.table.name)}, {staged_file.rows}, timestamp'{stamp.isoformat(sep=' ')}', "
                         f"{run})")
             already.add(digest)
+            names.add(staged_file.item.path.name)
             report.rows_added += staged_file.rows
             report.files.setdefault(staged_file.item.table.name, []).append(staged_file.item.path.name)
         for table in tables.values():

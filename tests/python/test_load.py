@@ -108,3 +108,25 @@ def test_optional_columns_may_be_absent(tmp_path: Path) -> None:
     assert report.rows["sales_reps"] == 1
     assert any("optional columns absent" in w for w in report.warnings)
     assert any("no file for table 'events'" in w for w in report.warnings)
+
+
+def test_a_file_name_loaded_again_keeps_the_raw_row_identity_unique(tmp_path: Path) -> None:
+    """A scheduled export written under the same name each time: every delivery's rows land, labelled apart, and
+    (`_source_file`, `_source_row`) stays unique; loading the same content again adds nothing."""
+    database = tmp_path / "w.duckdb"
+    required = load_contract()["events"].required_columns
+    for day in ("01", "02", "02"):
+        data = tmp_path / f"day{day}"
+        data.mkdir(exist_ok=True)
+        pq.write_table(pa.table({c: [f"E{day}-{n}" if c == "event_id" else f"2026-01-{day}" for n in range(3)]
+                                 for c in required}), data / "events.parquet")
+        load_directory(data, database, mode="append")
+    with duckdb.connect(str(database), read_only=True) as connection:
+        rows, identities, files = connection.execute(
+            "select count(*), count(distinct (_source_file, _source_row)), list(distinct _source_file order by _source_file) "
+            "from raw.events").fetchone()
+        logged = connection.execute("select list(file_name order by loaded_at, file_name) from raw._load_log "
+                                    "where table_name = 'events'").fetchone()[0]
+    assert rows == 6 and identities == 6, (rows, identities)
+    assert files[0] == "events.parquet" and files[1].startswith("events.parquet@") and len(files) == 2, files
+    assert sorted(logged) == sorted(files), logged
