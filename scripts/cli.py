@@ -194,6 +194,9 @@ def refresh(
                   + ", ".join(f"{count} {method}" for method, count in sorted(methods.items())), highlight=False)
     console.print(f"refresh {result.run_id}: {result.rows_in:,} new raw rows, {result.rows_out:,} mart rows, "
                   f"{result.rows_quarantined:,} quarantined; published to {result.published_to}")
+    console.print(f"refresh {result.run_id}: seconds "
+                  + ", ".join(f"{phase} {seconds:,.1f}" for phase, seconds in result.phase_seconds.items()),
+                  highlight=False)
 
 
 @app.command()

@@ -38,7 +38,8 @@ from scripts.paths import PROJECT_ROOT
 from scripts.publish import publish
 
 RUN_STATE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("project_fingerprint", "varchar"), ("raw_state", "varchar"), ("build_selection", "varchar"))
+    ("project_fingerprint", "varchar"), ("raw_state", "varchar"), ("build_selection", "varchar"),
+    ("phase_seconds", "varchar"))
 EXIT_FAILED = 1
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
 
@@ -59,6 +60,21 @@ class RefreshResult:
     raw_state: RawState | None = None
     build_selection: list[str] | None = None  # None: the whole project was built
     publication_methods: dict[str, str] = field(default_factory=dict)  # mart -> copied, kept or delta
+    # wall seconds of each step that ran: load, build (dbt, with its retry), freshness, publish (counts included)
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _Phase:
+    """Times one step of a refresh into `result.phase_seconds[name]` (also when the step raises)."""
+
+    def __init__(self, result: RefreshResult, name: str) -> None:
+        self.result, self.name = result, name
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *_: object) -> None:
+        self.result.phase_seconds[self.name] = round(time.perf_counter() - self.started, 2)
 
 
 def _target_path() -> Path:
@@ -98,12 +114,13 @@ def _record(database: Path, result: RefreshResult, started_at: datetime, ended_a
         connection.execute(
             "insert into ops.refresh_runs (run_id, started_at, ended_at, status, rows_in, rows_out, rows_quarantined, "
             "dbt_invocation_id, failing_node, stale_sources, published_to, project_fingerprint, raw_state, "
-            "build_selection) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "build_selection, phase_seconds) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [result.run_id, started_at, ended_at, result.status, result.rows_in, result.rows_out,
              result.rows_quarantined, result.dbt_invocation_id, result.failing_node,
              ", ".join(result.stale_sources) or None, result.published_to, result.project_fingerprint,
              None if result.raw_state is None else encode_raw_state(result.raw_state),
-             None if result.build_selection is None else " ".join(result.build_selection)])
+             None if result.build_selection is None else " ".join(result.build_selection),
+             json.dumps(result.phase_seconds) if result.phase_seconds else None])
 
 
 def _previous_build(database: Path) -> PreviousBuild | None:
@@ -204,7 +221,8 @@ def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str
     result = RefreshResult(run_id=run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
     with exclusive_lock(database.with_name(database.name + ".refresh.lock")):
         started_at = datetime.now(UTC).replace(tzinfo=None)
-        report = load_directory(data_dir, database, raw_schema, mode="append", run_id=result.run_id)
+        with _Phase(result, "load"):
+            report = load_directory(data_dir, database, raw_schema, mode="append", run_id=result.run_id)
         result.rows_in = report.rows_added
         if not report.files and not full_refresh and _last_run_succeeded(database):
             result.status = "no_new_data"
@@ -217,7 +235,8 @@ def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str
         result.build_selection = None if scope is None else list(scope)
         _record(database, result, started_at, None)
         previous_success = _last_success(database)
-        failure, rebuilt = _build(full_refresh, result.build_selection)
+        with _Phase(result, "build"):
+            failure, rebuilt = _build(full_refresh, result.build_selection)
         result.dbt_invocation_id = _invocation_id()
         if failure is not None:
             result.status = "failed"
@@ -226,11 +245,13 @@ def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str
             result.failing_node = node_lines[0].split(":", 2)[1].strip() if node_lines else None
             _record(database, result, started_at, datetime.now(UTC).replace(tzinfo=None))
             return result
-        result.stale_sources = _stale_sources()
-        result.rows_out, result.rows_quarantined = _counts(database)
-        # only a scoped build continues the last success's state: anything else is published whole
-        publication = publish(database, result.run_id, previous_run_id=previous_success if scope else None,
-                              rebuilt=rebuilt)
+        with _Phase(result, "freshness"):
+            result.stale_sources = _stale_sources()
+        with _Phase(result, "publish"):
+            result.rows_out, result.rows_quarantined = _counts(database)
+            # only a scoped build continues the last success's state: anything else is published whole
+            publication = publish(database, result.run_id, previous_run_id=previous_success if scope else None,
+                                  rebuilt=rebuilt)
         result.published_to = str(publication.path)
         result.publication_methods = publication.methods
         result.status = "success"

@@ -20,6 +20,7 @@ def test_tiny_benchmark_agrees_with_the_build(tmp_path: Path) -> None:
                                  "pandas"}
     assert all(step.seconds > 0 and step.peak_rss_mib > 10 for step in result.steps.values())
     assert "int_contact_score_history" in result.model_seconds
+    assert set(result.refresh_phase_seconds) == {"load", "build", "freshness", "publish"}, result.refresh_phase_seconds
     written = json.loads((tmp_path / "bench" / "bench.json").read_text(encoding="utf-8"))
     assert written["contacts"] == 150
     markdown = tmp_path / "BENCHMARKS.md"

@@ -86,9 +86,13 @@ def test_refresh_is_idempotent_and_publishes(batches: tuple[Path, Path], tmp_pat
     assert _publication(tmp_path / "serving.duckdb")[0] == run_id
     with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as connection:
         loads = connection.execute("select count(*), count(distinct file_sha256) from raw._load_log").fetchone()
-        runs = connection.execute("select status from ops.refresh_runs order by started_at").fetchall()
+        runs = connection.execute("select status, phase_seconds from ops.refresh_runs order by started_at").fetchall()
     assert loads[0] == loads[1] == len(list(first.glob("*.parquet")))
     assert [r[0] for r in runs] == ["success", "no_new_data"]
+    phases = json.loads(runs[0][1])  # where a successful refresh spent its time, step by step
+    assert list(phases) == ["load", "build", "freshness", "publish"], phases
+    assert phases["build"] > phases["load"] > 0 and phases["publish"] > 0, phases
+    assert "seconds load" in done.stdout
     late = _refresh(tmp_path, second)
     assert late.returncode == 0, late.stderr
     assert _publication(tmp_path / "serving.duckdb")[0] != run_id
