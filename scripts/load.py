@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,11 +103,29 @@ def plan_load(data_dir: Path, tables: dict[str, ContractTable] | None = None) ->
     return planned
 
 
-def source_file_label(path: Path, sha256: str, loaded_names: Collection[str]) -> str:
-    """The `_source_file` of a file's rows: its name, or `<name>@<first 12 hex digits of its SHA-256>` when a file
-    of that name was loaded before (a scheduled export written under the same name every time), so that
-    (`_source_file`, `_source_row`), the raw row's identity, stays unique. Every loader labels rows so."""
-    return path.name if path.name not in loaded_names else f"{path.name}@{sha256[:12]}"
+@dataclass
+class LoadedFiles:
+    """What a load log holds: the contents (SHA-256) and the names of the files loaded so far. Every loader asks it
+    whether a file is new and how to label the file's rows."""
+
+    hashes: set[str]
+    names: set[str]
+
+    @classmethod
+    def from_log(cls, rows: Iterable[tuple[str, str]]) -> LoadedFiles:
+        """From the load log's (`file_sha256`, `file_name`) rows."""
+        logged = list(rows)
+        return cls({row[0] for row in logged}, {row[1] for row in logged})
+
+    def label(self, path: Path, sha256: str) -> str:
+        """The `_source_file` of a file's rows: its name, or `<name>@<first 12 hex digits of its SHA-256>` when a
+        file of that name was loaded before (a scheduled export written under the same name every time), so that
+        (`_source_file`, `_source_row`), the raw row's identity, stays unique."""
+        return path.name if path.name not in self.names else f"{path.name}@{sha256[:12]}"
+
+    def add(self, path: Path, sha256: str) -> None:
+        self.hashes.add(sha256)
+        self.names.add(path.name)
 
 
 def _select_sql(item: PlannedFile, loaded_at: datetime, label: str) -> str:
@@ -183,14 +201,13 @@ def load_directory(data_dir: Path, database: Path, schema: str = "raw", mode: Lo
             connection.execute(
                 f'create or replace table "{schema}".{LOAD_LOG} (file_name varchar, file_sha256 varchar, '
                 "table_name varchar, row_count bigint, loaded_at timestamp, run_id varchar)")
-        logged = connection.execute(f'select file_sha256, file_name from "{schema}".{LOAD_LOG}').fetchall()
-        already = {row[0] for row in logged}
-        names = {row[1] for row in logged}
+        loaded = LoadedFiles.from_log(
+            connection.execute(f'select file_sha256, file_name from "{schema}".{LOAD_LOG}').fetchall())
         for item in planned:
-            if hashes[item.path] in already:
+            if hashes[item.path] in loaded.hashes:
                 report.skipped.append(item.path.name)
                 continue
-            label = source_file_label(item.path, hashes[item.path], names)
+            label = loaded.label(item.path, hashes[item.path])
             before = connection.execute(f'select count(*) from "{schema}"."{item.table.name}"').fetchone()
             try:
                 connection.execute(f'insert into "{schema}"."{item.table.name}" {_select_sql(item, stamp, label)}')
@@ -200,8 +217,7 @@ def load_directory(data_dir: Path, database: Path, schema: str = "raw", mode: Lo
             added = int(after[0]) - int(before[0]) if after and before else 0
             connection.execute(f'insert into "{schema}".{LOAD_LOG} values (?, ?, ?, ?, ?, ?)',
                                [label, hashes[item.path], item.table.name, added, stamp, run_id])
-            already.add(hashes[item.path])
-            names.add(item.path.name)
+            loaded.add(item.path, hashes[item.path])
             report.rows_added += added
             report.files.setdefault(item.table.name, []).append(item.path.name)
         for table in tables.values():

@@ -16,6 +16,8 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,17 +66,14 @@ class RefreshResult:
     phase_seconds: dict[str, float] = field(default_factory=dict)
 
 
-class _Phase:
+@contextmanager
+def _phase(result: RefreshResult, name: str) -> Iterator[None]:
     """Times one step of a refresh into `result.phase_seconds[name]` (also when the step raises)."""
-
-    def __init__(self, result: RefreshResult, name: str) -> None:
-        self.result, self.name = result, name
-
-    def __enter__(self) -> None:
-        self.started = time.perf_counter()
-
-    def __exit__(self, *_: object) -> None:
-        self.result.phase_seconds[self.name] = round(time.perf_counter() - self.started, 2)
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        result.phase_seconds[name] = round(time.perf_counter() - started, 2)
 
 
 def _target_path() -> Path:
@@ -221,7 +220,7 @@ def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str
     result = RefreshResult(run_id=run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
     with exclusive_lock(database.with_name(database.name + ".refresh.lock")):
         started_at = datetime.now(UTC).replace(tzinfo=None)
-        with _Phase(result, "load"):
+        with _phase(result, "load"):
             report = load_directory(data_dir, database, raw_schema, mode="append", run_id=result.run_id)
         result.rows_in = report.rows_added
         if not report.files and not full_refresh and _last_run_succeeded(database):
@@ -235,7 +234,7 @@ def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str
         result.build_selection = None if scope is None else list(scope)
         _record(database, result, started_at, None)
         previous_success = _last_success(database)
-        with _Phase(result, "build"):
+        with _phase(result, "build"):
             failure, rebuilt = _build(full_refresh, result.build_selection)
         result.dbt_invocation_id = _invocation_id()
         if failure is not None:
@@ -245,9 +244,9 @@ def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str
             result.failing_node = node_lines[0].split(":", 2)[1].strip() if node_lines else None
             _record(database, result, started_at, datetime.now(UTC).replace(tzinfo=None))
             return result
-        with _Phase(result, "freshness"):
+        with _phase(result, "freshness"):
             result.stale_sources = _stale_sources()
-        with _Phase(result, "publish"):
+        with _phase(result, "publish"):
             result.rows_out, result.rows_quarantined = _counts(database)
             # only a scoped build continues the last success's state: anything else is published whole
             publication = publish(database, result.run_id, previous_run_id=previous_success if scope else None,

@@ -46,13 +46,11 @@
     accounts `changed_accounts` selects (all rows without a watermark), then insert the recomputed rows. -#}
 {% macro get_incremental_replace_accounts_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set watermark = account_watermark(target) -%}
     delete from {{ target }}
     {%- if watermark is not none %}
     where is_reference_instant or account_id in ({{ changed_accounts(watermark) }})
     {%- endif %};
 
-    insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+    {{ incremental_insert_sql(arg_dict) }}
 {%- endmacro %}

@@ -208,24 +208,26 @@
     holds the event id. -#}
 {% macro get_incremental_replace_contacts_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ target }}
     where {{ contacts_to_recompute('contact_id', target, config.require('event_id_column'),
                                    incremental_watermark(target)) }};
 
-    insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+    {{ incremental_insert_sql(arg_dict) }}
 {%- endmacro %}
 
 {#- Custom incremental strategy `replace_all`: the model's select already holds every row the table should hold
     (it reads the previous rows itself, as `fct_lead_score_components` rebases them), so the table's rows are
     replaced by it in one transaction. -#}
 {% macro get_incremental_replace_all_sql(arg_dict) -%}
-    {%- set target = arg_dict['target_relation'] -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    delete from {{ target }};
+    delete from {{ arg_dict['target_relation'] }};
 
-    insert into {{ target }} ({{ columns }})
+    {{ incremental_insert_sql(arg_dict) }}
+{%- endmacro %}
+
+{#- The insert that ends the custom strategies: every row of the model's select (`temp_relation`) into the table. -#}
+{% macro incremental_insert_sql(arg_dict) -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
 

@@ -24,12 +24,12 @@ from pathlib import Path
 from scripts.contract import ContractTable
 from scripts.load import (
     LOAD_LOG,
+    LoadedFiles,
     LoadError,
     LoadMode,
     LoadReport,
     PlannedFile,
     prepare_load,
-    source_file_label,
 )
 
 DEBIAN_PACKAGE = "postgresql"
@@ -237,22 +237,19 @@ def load_directory(data_dir: Path, env: dict[str, str] | None = None, schema: st
                 cursor.execute(f'create table "{schema}".{LOAD_LOG} (file_name text, file_sha256 text, '
                                "table_name text, row_count bigint, loaded_at timestamp, run_id text)")
             cursor.execute(f'select file_sha256, file_name from "{schema}".{LOAD_LOG}')
-            logged = cursor.fetchall()
-            already = {row[0] for row in logged}
-            names = {row[1] for row in logged}
+            loaded = LoadedFiles.from_log(cursor.fetchall())
             for item in planned:
-                if hashes[item.path] in already:
+                if hashes[item.path] in loaded.hashes:
                     report.skipped.append(item.path.name)
                     continue
-                label = source_file_label(item.path, hashes[item.path], names)
+                label = loaded.label(item.path, hashes[item.path])
                 data, added = _rows_for_copy(item, stamp, label)
                 columns = ", ".join(f'"{c}"' for c in
                                     [*item.table.column_names, "_loaded_at", "_source_file", "_source_row"])
                 cursor.copy_expert(f'copy "{schema}"."{item.table.name}" ({columns}) from stdin', data)
                 cursor.execute(f'insert into "{schema}".{LOAD_LOG} values (%s, %s, %s, %s, %s, %s)',
                                [label, hashes[item.path], item.table.name, added, stamp, run_id])
-                already.add(hashes[item.path])
-                names.add(item.path.name)
+                loaded.add(item.path, hashes[item.path])
                 report.rows_added += added
                 report.files.setdefault(item.table.name, []).append(item.path.name)
             for table in tables.values():

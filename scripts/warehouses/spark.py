@@ -33,12 +33,12 @@ import yaml
 from scripts.contract import ContractTable
 from scripts.load import (
     LOAD_LOG,
+    LoadedFiles,
     LoadError,
     LoadMode,
     LoadReport,
     PlannedFile,
     prepare_load,
-    source_file_label,
 )
 from scripts.paths import PROJECT_ROOT, WAREHOUSE_DIR
 
@@ -218,22 +218,19 @@ def load_directory(data_dir: Path, schema: str = "raw", mode: LoadMode = "replac
             session.sql(f"drop table if exists {log}")
             session.sql(f"create table {log} (file_name string, file_sha256 string, table_name string, "
                         "row_count bigint, loaded_at timestamp, run_id string) using parquet")
-        logged = session.sql(f"select file_sha256, file_name from {log}").collect()
-        already = {row.file_sha256 for row in logged}
-        names = {row.file_name for row in logged}
+        loaded = LoadedFiles.from_log(session.sql(f"select file_sha256, file_name from {log}").collect())
         for staged_file in staged:
             digest = hashes[staged_file.item.path]
-            if digest in already:
+            if digest in loaded.hashes:
                 report.skipped.append(staged_file.item.path.name)
                 continue
-            label = source_file_label(staged_file.item.path, digest, names)
+            label = loaded.label(staged_file.item.path, digest)
             session.sql(_insert_sql(schema, staged_file, stamp, label))
             run = _literal(run_id) if run_id is not None else "cast(null as string)"
             session.sql(f"insert into {log} values ({_literal(label)}, {_literal(digest)}, "
                         f"{_literal(staged_file.item.table.name)}, {staged_file.rows}, timestamp'{stamp.isoformat(sep=' ')}', "
                         f"{run})")
-            already.add(digest)
-            names.add(staged_file.item.path.name)
+            loaded.add(staged_file.item.path, digest)
             report.rows_added += staged_file.rows
             report.files.setdefault(staged_file.item.table.name, []).append(staged_file.item.path.name)
         for table in tables.values():
