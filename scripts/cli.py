@@ -191,7 +191,8 @@ def refresh(
     built = "everything" if result.build_selection is None else " ".join(result.build_selection)
     methods = Counter(result.publication_methods.values())
     console.print(f"refresh {result.run_id}: {result.rows_in:,} new raw rows; built {built}; published marts: "
-                  + ", ".join(f"{count} {method}" for method, count in sorted(methods.items())), highlight=False)
+                  + ", ".join(f"{count} {method}" for method, count in sorted(methods.items()))
+                  + f" ({result.publication_mode})", highlight=False)
     console.print(f"refresh {result.run_id}: {result.rows_in:,} new raw rows, {result.rows_out:,} mart rows, "
                   f"{result.rows_quarantined:,} quarantined; published to {result.published_to}")
     console.print(f"refresh {result.run_id}: seconds "

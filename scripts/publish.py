@@ -1,18 +1,25 @@
-"""Publish the marts to a separate serving DuckDB file that BI tools open read-only, swapped in atomically.
+"""Publish the marts to a serving DuckDB file that BI tools open read-only, switched atomically.
 
 DuckDB lets one process write a database file and blocks other processes meanwhile, so BI must never read the
-file dbt builds. After each successful build the marts are written into a new file next to the serving file, with
-a `_publication` table (run id, time, rows per table), and the new file is renamed over the serving file. A rename
-is atomic on POSIX: a reader sees the old file or the new one, never a mix, and a reader that already opened the
-old file keeps reading it undisturbed. A refresh killed at any point leaves the previous serving file in place.
+file dbt builds. The serving path (`serving.duckdb`) is a symbolic link to one of two files beside it,
+`serving-a.duckdb` and `serving-b.duckdb`. A publication writes the marts, with a `_publication` table (run id,
+time, rows and method per mart, the run it followed), into the file the link does not point to (the standby), in
+one transaction, then points the link at it: a rename, atomic on POSIX, so a reader sees one publication or the
+next, never a mix, and a reader that already opened a file keeps reading it undisturbed. A refresh killed at any
+point leaves the served file as it was (an uncommitted transaction in the standby is rolled back when it is next
+opened).
 
-Cost proportional to the change: when the serving file holds the publication of the build this one continued
-(`previous_run_id`), the new file starts as a byte copy of it, and only what the build changed is rewritten:
-- marts the build did not rebuild (`rebuilt`) are kept as they are;
+Cost proportional to the change. The standby holds the publication before the served one, so it is brought
+forward in place when that chain holds: the served file's publication followed the standby's, and this build
+continued the served one (`previous_run_id`). Then
+- marts neither this build nor the served publication changed are kept as they are;
 - marts with a `_batch_loaded_at` column (the score history, kept incrementally per contact) get a delta: the rows
-  of every contact with rows newer than the published ones, or with no rows left, are replaced;
-- every other rebuilt mart is copied whole.
-Anything else (no serving file, another run's, a mart whose columns changed) is copied whole.
+  of every contact with rows newer than the standby's, or with no rows left, are replaced;
+- every other mart is copied whole.
+Otherwise (no chain, or a reader still holds the standby open) the publication goes to a new file, starting as a
+byte copy of the served one when this build continued it (then what the build did not touch is kept, as above),
+else empty with every mart copied, which is then renamed over the standby. A serving path that is still a plain
+file (before the pair existed) is replaced by the link the same way.
 """
 
 from __future__ import annotations
@@ -38,24 +45,48 @@ class Publication:
     tables: dict[str, int]
     # how each mart got into the new file: "copied", "kept" or "delta"
     methods: dict[str, str]
+    # how the file was written: "in_place" (the standby brought forward), "copy" (a byte copy of the served
+    # file, then changed) or "new" (every mart copied into an empty file)
+    mode: str = "new"
 
 
 def serving_path(database: Path) -> Path:
-    """The serving file for a build database: `$MQL_SERVING_PATH`, else `<database dir>/serving.duckdb`."""
+    """The serving path for a build database: `$MQL_SERVING_PATH`, else `<database dir>/serving.duckdb`."""
     override = os.environ.get("MQL_SERVING_PATH")
     return Path(override) if override else database.with_name("serving.duckdb")
 
 
-def published_run_id(target: Path) -> str | None:
-    """The run id of the publication in a serving file, or None when there is none or it cannot be read."""
-    if not target.exists():
-        return None
+def serving_pair(target: Path) -> tuple[Path, Path]:
+    """The two files the serving path links to in turn: `<stem>-a<suffix>` and `<stem>-b<suffix>`."""
+    return (target.with_name(f"{target.stem}-a{target.suffix}"), target.with_name(f"{target.stem}-b{target.suffix}"))
+
+
+@dataclass(frozen=True)
+class PublishedState:
+    run_id: str | None
+    previous_run_id: str | None
+    methods: dict[str, str]
+
+
+def published_state(path: Path) -> PublishedState:
+    """What the publication in a serving file says of itself (empty when there is none or it cannot be read)."""
+    empty = PublishedState(None, None, {})
+    if not path.exists():
+        return empty
     try:
-        with duckdb.connect(str(target), read_only=True) as connection:
-            row = connection.execute("select min(run_id) from _publication").fetchone()
+        with duckdb.connect(str(path), read_only=True) as connection:
+            columns = {name for (name,) in connection.execute(
+                "select column_name from duckdb_columns() where table_name = '_publication'").fetchall()}
+            if not columns:
+                return empty
+            previous = "previous_run_id" if "previous_run_id" in columns else "null"
+            rows = connection.execute(
+                f"select run_id, {previous}, table_name, method from _publication").fetchall()
     except duckdb.Error:
-        return None
-    return row[0] if row else None
+        return empty
+    if not rows:
+        return empty
+    return PublishedState(rows[0][0], rows[0][1], {table: method for _, _, table, method in rows})
 
 
 def _quote_literal(text: str) -> str:
@@ -89,7 +120,9 @@ def _apply_delta(connection: duckdb.DuckDBPyConnection, relation: str, source: s
 
 
 def _publish_schema(connection: duckdb.DuckDBPyConnection, schema: str, carried: bool,
-                    rebuilt: Collection[str] | None) -> dict[str, str]:
+                    unchanged: Collection[str] | None) -> dict[str, str]:
+    """Bring `schema` of the open file up to the build's. `carried`: the file holds an earlier publication that
+    deltas may continue; `unchanged`: marts known equal in the file and the build (None: any not rebuilt)."""
     connection.execute(f'create schema if not exists "{schema}"')
     names = [row[0] for row in connection.execute(
         "select table_name from duckdb_tables() where database_name = 'build' and schema_name = $1 "
@@ -106,7 +139,7 @@ def _publish_schema(connection: duckdb.DuckDBPyConnection, schema: str, carried:
         relation, source = f'"{schema}"."{name}"', f'build."{schema}"."{name}"'
         columns = _columns(connection, "build", schema, name)
         same_shape = carried and name in published and _columns(connection, here, schema, name) == columns
-        if same_shape and rebuilt is not None and name not in rebuilt:
+        if same_shape and unchanged is not None and f"{schema}.{name}" in unchanged:
             methods[name] = "kept"
             continue
         if same_shape and BATCH_COLUMN in dict(columns) and DELTA_KEY in dict(columns) and _apply_delta(
@@ -119,44 +152,95 @@ def _publish_schema(connection: duckdb.DuckDBPyConnection, schema: str, carried:
     return methods
 
 
-def publish(database: Path, run_id: str, target: Path | None = None, *, previous_run_id: str | None = None,
-            rebuilt: Collection[str] | None = None) -> Publication:
-    """Write every table and view of the published schemas of `database` into a fresh file (views become tables:
-    readers never depend on the build database) and swap it in atomically. `previous_run_id`: the run whose build
-    this build continued; if the serving file holds its publication, only what changed is rewritten. `rebuilt`:
-    names of the marts this build rebuilt (None: all)."""
-    target = target or serving_path(database)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging_file = target.with_name(f".{target.name}.{run_id}.tmp")
-    staging_file.unlink(missing_ok=True)
-    carried = previous_run_id is not None and published_run_id(target) == previous_run_id
-    if carried:
-        shutil.copyfile(target, staging_file)
+def _write_publication(path: Path, database: Path, run_id: str, previous_run_id: str | None, carried: bool,
+                       unchanged: Collection[str] | None) -> tuple[dict[str, int], dict[str, str]]:
+    """Bring the file at `path` to the build's marts and its `_publication`, in one transaction, and checkpoint."""
     tables: dict[str, int] = {}
     methods: dict[str, str] = {}
-    with duckdb.connect(str(staging_file)) as connection:
+    with duckdb.connect(str(path)) as connection:
         connection.execute("attach " + _quote_literal(str(database)) + " as build (read_only)")
+        connection.execute("begin transaction")
         for schema in PUBLISHED_SCHEMAS:
-            schema_methods = _publish_schema(connection, schema, carried, rebuilt)
+            schema_methods = _publish_schema(connection, schema, carried, unchanged)
             for name, method in schema_methods.items():
                 methods[f"{schema}.{name}"] = method
                 count = connection.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
                 tables[f"{schema}.{name}"] = int(count[0]) if count else 0
-        connection.execute("detach build")
         connection.execute("drop table if exists _publication")
         connection.execute(
             "create table _publication (run_id varchar, published_at timestamp, table_name varchar, row_count bigint, "
-            "method varchar)")
+            "method varchar, previous_run_id varchar)")
         published_at = datetime.now(UTC).replace(tzinfo=None)
-        connection.executemany("insert into _publication values (?, ?, ?, ?, ?)",
-                               [(run_id, published_at, name, rows, methods[name]) for name, rows in tables.items()])
+        connection.executemany("insert into _publication values (?, ?, ?, ?, ?, ?)",
+                               [(run_id, published_at, name, rows, methods[name], previous_run_id)
+                                for name, rows in tables.items()])
+        connection.execute("commit")
+        connection.execute("detach build")
         connection.execute("checkpoint")
-    with open(staging_file, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(staging_file, target)
-    directory = os.open(target.parent, os.O_RDONLY)
+    return tables, methods
+
+
+def _fsync_directory(directory: Path) -> None:
+    handle = os.open(directory, os.O_RDONLY)
     try:
-        os.fsync(directory)
+        os.fsync(handle)
     finally:
-        os.close(directory)
-    return Publication(run_id, target, tables, methods)
+        os.close(handle)
+
+
+def _point_to(target: Path, file: Path) -> None:
+    """Make `target` a symbolic link to `file` (a sibling) atomically: a new link renamed over it."""
+    link = target.with_name(f".{target.name}.link")
+    link.unlink(missing_ok=True)
+    link.symlink_to(file.name)
+    os.replace(link, target)
+    _fsync_directory(target.parent)
+
+
+def _standby_is_free(standby: Path) -> bool:
+    """False when another process (a reader that opened it while it was served) holds the standby open."""
+    try:
+        with duckdb.connect(str(standby)):
+            return True
+    except duckdb.Error:
+        return False
+
+
+def publish(database: Path, run_id: str, target: Path | None = None, *, previous_run_id: str | None = None,
+            rebuilt: Collection[str] | None = None) -> Publication:
+    """Write every table and view of the published schemas of `database` into the standby file (views become
+    tables: readers never depend on the build database) and point the serving path at it. `previous_run_id`: the
+    run whose build this build continued; when the serving file holds its publication, only what changed is
+    rewritten. `rebuilt`: names of the marts this build rebuilt (None: all)."""
+    target = target or serving_path(database)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pair = serving_pair(target)
+    served_file = target.resolve() if target.exists() else None
+    standby = pair[1] if served_file == pair[0].resolve() else pair[0]
+    served = published_state(target)
+    carried = previous_run_id is not None and served.run_id == previous_run_id
+
+    def not_rebuilt(names: Collection[str]) -> set[str] | None:
+        return None if rebuilt is None else {name for name in names if name.split(".", 1)[-1] not in rebuilt}
+
+    mode = "new"
+    if carried and served_file in {file.resolve() for file in pair} and served.previous_run_id is not None \
+            and published_state(standby).run_id == served.previous_run_id and _standby_is_free(standby):
+        # the standby holds the publication the served one followed: what neither changed is kept
+        unchanged = not_rebuilt({name for name, method in served.methods.items() if method == "kept"})
+        tables, methods = _write_publication(standby, database, run_id, previous_run_id, True, unchanged)
+        mode = "in_place"
+    else:
+        for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a killed refresh (we hold the lock)
+            stale.unlink()
+        staging_file = target.with_name(f".{target.name}.{run_id}.tmp")
+        if carried and served_file is not None:
+            shutil.copyfile(served_file, staging_file)
+            mode = "copy"
+        unchanged = not_rebuilt(served.methods) if carried else None
+        tables, methods = _write_publication(staging_file, database, run_id, previous_run_id, carried, unchanged)
+        with open(staging_file, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(staging_file, standby)
+    _point_to(target, standby)
+    return Publication(run_id, target, tables, methods, mode)

@@ -62,6 +62,7 @@ class RefreshResult:
     raw_state: RawState | None = None
     build_selection: list[str] | None = None  # None: the whole project was built
     publication_methods: dict[str, str] = field(default_factory=dict)  # mart -> copied, kept or delta
+    publication_mode: str | None = None  # in_place, copy or new (`scripts.publish.Publication.mode`)
     # wall seconds of each step that ran: load, build (dbt, with its retry), freshness, publish (counts included)
     phase_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -253,6 +254,7 @@ def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str
                                   rebuilt=rebuilt)
         result.published_to = str(publication.path)
         result.publication_methods = publication.methods
+        result.publication_mode = publication.mode
         result.status = "success"
         _record(database, result, started_at, datetime.now(UTC).replace(tzinfo=None))
         return result

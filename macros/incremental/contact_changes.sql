@@ -130,23 +130,51 @@
     where lower(trim(email)) in (select touched_emails.email from touched_emails)
 {%- endmacro %}
 
-{#- Predicate: true for the raw event rows (`alias` over `source('marketing', 'events')`) that the staged events,
-    built to `watermark` (from `incremental_watermark`), must reprocess: all of them when it is none; otherwise rows
-    loaded since, every row sharing an event id with those (duplicates are decided across loads), and the rows of
-    regrouped contacts. -#}
-{% macro raw_events_to_reprocess(alias, watermark) -%}
+{#- True when raw contact or account rows were loaded after `since`: contacts may then have been regrouped. One
+    query, before the model runs (none of the regrouping SQL is compiled in otherwise: an events-only delivery
+    does not scan the raw events for regrouped contacts). -#}
+{% macro raw_contacts_loaded_since(since) -%}
+    {%- if not execute -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set loaded_query -%}
+        select
+            exists (select 1 from {{ source('crm', 'contacts') }} where _loaded_at > {{ since }})
+            or exists (select 1 from {{ source('crm', 'accounts') }} where _loaded_at > {{ since }})
+            as has_loaded
+    {%- endset -%}
+    {{ return(run_query(loaded_query).columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- SQL selecting the raw event rows the staged events (`relation`, built to `watermark` from
+    `incremental_watermark`) must reprocess: all of them when `watermark` is none; otherwise rows loaded since, the
+    rows of regrouped contacts (only when contact or account rows arrived), and every older row sharing an event
+    id with a new one. The older rows are found by their trimmed id in `relation` and joined back to the raw table
+    on the raw row identity, so no raw id is trimmed beyond the new rows. -#}
+{% macro raw_events_to_reprocess(relation, watermark) -%}
+    {%- set raw_events = source('marketing', 'events') -%}
     {%- if watermark is none -%}
-    true
+    select * from {{ raw_events }}
     {%- else -%}
     {%- set since = incremental_loaded_since(watermark) -%}
-    (
-        {{ alias }}._loaded_at > {{ since }}
-        or trim({{ alias }}.event_id) in (
-            select trim(new_events.event_id)
-            from {{ source('marketing', 'events') }} as new_events
-            where new_events._loaded_at > {{ since }}
-        )
-        or trim({{ alias }}.contact_id) in ({{ regrouped_contact_ids(since) }})
+    select new_rows.*
+    from {{ raw_events }} as new_rows
+    where
+        new_rows._loaded_at > {{ since }}
+        {%- if raw_contacts_loaded_since(since) %}
+        or trim(new_rows.contact_id) in ({{ regrouped_contact_ids(since) }})
+        {%- endif %}
+    union
+    select older_rows.*
+    from {{ raw_events }} as older_rows
+    inner join {{ relation }} as previous
+        on
+            older_rows._source_file = previous._source_file
+            and older_rows._source_row = previous._source_row
+    where previous.event_id in (
+        select trim(new_events.event_id)
+        from {{ raw_events }} as new_events
+        where new_events._loaded_at > {{ since }}
     )
     {%- endif -%}
 {%- endmacro %}
@@ -215,15 +243,6 @@
     {{ incremental_insert_sql(arg_dict) }}
 {%- endmacro %}
 
-{#- Custom incremental strategy `replace_all`: the model's select already holds every row the table should hold
-    (it reads the previous rows itself, as `fct_lead_score_components` rebases them), so the table's rows are
-    replaced by it in one transaction. -#}
-{% macro get_incremental_replace_all_sql(arg_dict) -%}
-    delete from {{ arg_dict['target_relation'] }};
-
-    {{ incremental_insert_sql(arg_dict) }}
-{%- endmacro %}
-
 {#- The insert that ends the custom strategies: every row of the model's select (`temp_relation`) into the table. -#}
 {% macro incremental_insert_sql(arg_dict) -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
@@ -231,7 +250,7 @@
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
 
-{#- Materialization of the event-volume models and the rebased score components: `incremental` where the
+{#- Materialization of the event-volume models: `incremental` where the
     adapter can delete rows (DuckDB, PostgreSQL); a full `table` on Spark, whose Parquet tables have no row-level
     delete for `replace_contacts` and whose `insert_overwrite` cannot read the table it overwrites (the watermark
     and previous owners come from it). With Delta or Iceberg tables a `merge`-based version would be possible. -#}

@@ -16,3 +16,18 @@
     {%- endif -%}
     {{ return(references[0] | int) }}
 {%- endmacro %}
+
+{#- True when a `table` model may read its own previous build (`this`) while it is rebuilt: not under
+    --full-refresh, and the adapter writes the new table beside the old one before swapping them (DuckDB,
+    PostgreSQL). Spark replaces the table the select would read: false. -#}
+{% macro previous_build_is_readable() -%}
+    {{ return(adapter.dispatch('previous_build_is_readable', 'mql_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__previous_build_is_readable() -%}
+    {{ return(execute and not should_full_refresh()) }}
+{%- endmacro %}
+
+{% macro spark__previous_build_is_readable() -%}
+    {{ return(false) }}
+{%- endmacro %}

@@ -20,7 +20,8 @@
 
 with
 
-events as (
+-- materialized in an incremental build: the changed contacts' events are then filtered before the rule join
+events as {{ materialized_cte() if watermark is not none }} (
     select
         event_id,
         contact_id,

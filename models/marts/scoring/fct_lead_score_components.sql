@@ -2,24 +2,24 @@
     latest event): how many points the rule gave, and where points went (daily limit, window, decay, cap).
     "Why is this lead scored so?" is `select * from fct_lead_score_components where contact_id = ...`.
 
-    Incremental by rebasing (DuckDB, PostgreSQL; a full table on Spark). The reference time moves with every
-    delivery, so every lead's decayed points change, but a lead whose events did not change needs none of them
-    re-read: from the previous reference r0 to the new one r1, a rule's points in its window lose only the events
-    that left the window in between (occurred in [r0 - window, r1 - window)), and its decayed sum is
+    Rebased from its previous build (DuckDB, PostgreSQL; recomputed whole on Spark). The reference time moves with
+    every delivery, so every lead's decayed points change, but a lead whose events did not change needs none of
+    them re-read: from the previous reference r0 to the new one r1, a rule's points in its window lose only the
+    events that left the window in between (occurred in [r0 - window, r1 - window)), and its decayed sum is
         decayed(r1) = (decayed(r0) - decayed-at-r0 of those events) * 2^(-(r1 - r0) / half-life).
     So a build reads the events of the leads the scored events recomputed (whole, from their events), the thin
     slice of events that expired since r0 (every other lead, from its previous row), and the current fit rules.
-    Everything is recomputed from events when there is no valid previous state (first build, a changed rule, seed
-    or var: the state fingerprint) or the reference moved back. Equal to a full rebuild up to float rounding
-    (`tests/python/test_incremental.py`). -#}
-{%- set watermark = incremental_watermark(this) if is_incremental() else none -%}
+    Everything is recomputed from events when there is no valid previous state (first build, --full-refresh, a
+    changed rule, seed or var: the state fingerprint) or the reference moved back. Equal to a full rebuild up to
+    float rounding (`tests/python/test_incremental.py`).
+
+    Every row changes at each build, so the model is a `table` that reads its previous build (`this`): the new
+    table is written once beside the old one and swapped in, where an incremental model would write the rows to
+    a temporary table and then delete and insert all of them. -#}
+{%- set watermark = incremental_watermark(this) if previous_build_is_readable() else none -%}
 {%- set previous_reference_us = rebase_reference_us(this, watermark) -%}
 {%- set rebase = previous_reference_us is not none -%}
-{{ config(
-    materialized=event_volume_materialization(),
-    incremental_strategy='replace_all',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(materialized='table') }}
 
 with
 {%- if rebase %}
@@ -139,11 +139,12 @@ rebased_totals as (
     from previous_event_components as previous
     inner join rules
         on previous.rule_id = rules.rule_id
+    -- a join, not `in`: the hash table is built on the distinct contacts, not on the previous rows
+    inner join contacts_with_events
+        on previous.contact_id = contacts_with_events.contact_id
     left join expired_events as expired
         on previous.contact_id = expired.contact_id and previous.rule_id = expired.rule_id
-    where
-        previous.contact_id not in (select recomputed_contacts.contact_id from recomputed_contacts)
-        and previous.contact_id in (select contacts_with_events.contact_id from contacts_with_events)
+    where previous.contact_id not in (select recomputed_contacts.contact_id from recomputed_contacts)
 ),
 
 rebased_rule_totals as (

@@ -18,8 +18,7 @@
 with
 
 source as (
-    select * from {{ source('marketing', 'events') }} as raw_events  -- noqa: AL05
-    where {{ raw_events_to_reprocess('raw_events', incremental_watermark(this) if is_incremental() else none) }}
+    {{ raw_events_to_reprocess(this, incremental_watermark(this) if is_incremental() else none) }}
 ),
 
 contact_map as (
