@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from scripts.paths import PROJECT_ROOT
+from scripts.publish import serving_pair
 
 
 @dataclass
@@ -136,7 +137,7 @@ def run_benchmark(contacts: int, events_per_contact: float, out: Path, *, with_p
     out.mkdir(parents=True, exist_ok=True)
     data, new = out / "data", out / "new"
     database, target = out / "bench.duckdb", out / "target"
-    for stale in (database, out / "serving.duckdb"):
+    for stale in (database, out / "serving.duckdb", *serving_pair(out / "serving.duckdb")):
         stale.unlink(missing_ok=True)
     env = dict(os.environ, MQL_DUCKDB_PATH=str(database), MQL_SERVING_PATH=str(out / "serving.duckdb"),
                DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(out / "logs"))
