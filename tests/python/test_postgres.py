@@ -80,6 +80,9 @@ def test_timestamp_date_and_number_parsing_agree_with_duckdb(pg_env: dict[str, s
     duck_env = {"MQL_DUCKDB_PATH": str(database)}
     assert _show(sql, "postgres", pg_env) == _show(sql, "dev", duck_env)
     assert _show(numbers, "postgres", pg_env) == _show(numbers, "dev", duck_env)
+    # materialized_cte(): the keyword each engine accepts (incremental builds use it; this build is not one)
+    cte = "with cases as {{ materialized_cte() }} (select 1 as i union all select 2 as i) select i from cases order by i"
+    assert _show(cte, "postgres", pg_env) == _show(cte, "dev", duck_env) == [(1,), (2,)]
 
 
 def test_compare_rows_reports_a_score_difference_beyond_tolerance() -> None:

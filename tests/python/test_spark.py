@@ -101,6 +101,9 @@ def test_timestamp_date_and_number_parsing_agree_with_duckdb(spark_home: Path, t
     duck_env = {"MQL_DUCKDB_PATH": str(database)}
     assert _show(parse_sql, "spark", {}) == _show(parse_sql, "dev", duck_env)
     assert _show(number_sql, "spark", {}) == _show(number_sql, "dev", duck_env)
+    # materialized_cte(): the keyword each engine accepts (nothing on Spark, whose builds are never incremental)
+    cte = "with cases as {{ materialized_cte() }} (select 1 as i union all select 2 as i) select i from cases order by i"
+    assert _show(cte, "spark", {}) == _show(cte, "dev", duck_env) == [(1,), (2,)]
 
 
 def test_regex_helpers_agree_with_duckdb(spark_home: Path, tmp_path: Path) -> None:
