@@ -154,18 +154,6 @@ timed as (
     from timeline
 ),
 
--- the points of each instant (rows at the same instant are scored together); an aggregate, not a window per column
-instant_points as (
-    select
-        {%- for column in columns %}
-        sum(points_{{ column.name }}) as instant_{{ column.name }},
-        {%- endfor %}
-        contact_id,
-        time_us
-    from timed
-    group by contact_id, time_us
-),
-
 window_sums as (
     select
         contact_id,
@@ -177,6 +165,7 @@ window_sums as (
         has_fast_track_points,
         {%- for column in columns %}
         {{ decayed_window_sum('points_' ~ column.name, column) }} as sum_{{ column.name }},
+        sum(points_{{ column.name }}) over instant as instant_{{ column.name }},
         {%- endfor %}
         coalesce(sum(fit_delta) over instant_and_before, 0) as fit_delta_total,
         coalesce(sum(fit_delta) over strictly_before, 0) as fit_delta_total_before,
@@ -186,6 +175,11 @@ window_sums as (
         max(case when is_disqualification = 1 then time_us end) over instant_and_before as last_disqualification_us
     from timed
     window
+        -- the rows at the same instant (scored together); the same partition and order as every other window here,
+        -- so one sort serves them all
+        instant as (
+            partition by contact_id order by time_us range between current row and current row
+        ),
         instant_and_before as (
             partition by contact_id order by time_us range between unbounded preceding and current row
         ),
@@ -197,14 +191,11 @@ window_sums as (
 capped_sums as (
     select
         {%- for column in columns %}
-        {{ capped('window_sums.sum_' ~ column.name, column.max_points) }} as score_{{ column.name }},
-        {{ capped('window_sums.sum_' ~ column.name ~ ' - instant_points.instant_' ~ column.name, column.max_points) }}
-            as before_{{ column.name }},
+        {{ capped('sum_' ~ column.name, column.max_points) }} as score_{{ column.name }},
+        {{ capped('sum_' ~ column.name ~ ' - instant_' ~ column.name, column.max_points) }} as before_{{ column.name }},
         {%- endfor %}
         window_sums.*
     from window_sums
-    inner join instant_points
-        on window_sums.contact_id = instant_points.contact_id and window_sums.time_us = instant_points.time_us
 ),
 
 scores as (
