@@ -32,28 +32,46 @@
     {{ return(lookback | int) }}
 {%- endmacro %}
 
-{#- Scalar SQL: the newest raw load among the inputs of the scoring models (the batch a build covers). -#}
-{% macro raw_high_water_mark() -%}
+{#- The relation holding every raw row of a scoring input (`events`, `contacts`, `accounts`, `lead_stage_history`)
+    with its `_loaded_at`: the raw table itself (`from_source`, only for staging models) or its base model, which
+    keeps every raw row (kept, duplicate or rejected) with ids trimmed and emails lower-cased. Models outside
+    staging read the base models: only staging calls `source()`. A model whose use is compiled in only when
+    `execute` (after parsing, e.g. in an incremental build) declares the base models with `-- depends_on:`. -#}
+{% macro loaded_rows(table_name, from_source=false) -%}
+    {%- set sources = {
+        'events': ('marketing', 'events'),
+        'contacts': ('crm', 'contacts'),
+        'accounts': ('crm', 'accounts'),
+        'lead_stage_history': ('crm', 'lead_stage_history'),
+    } -%}
+    {%- if table_name not in sources -%}
+        {{ exceptions.raise_compiler_error("loaded_rows: unknown table '" ~ table_name ~ "' (one of " ~ sources.keys() | list | join(', ') ~ ")") }}
+    {%- endif -%}
+    {%- set source_name, raw_table = sources[table_name] -%}
+    {{ return(source(source_name, raw_table) if from_source else ref('base_' ~ source_name ~ '__' ~ raw_table)) }}
+{%- endmacro %}
+
+{#- Scalar SQL: the newest raw load among the inputs of the scoring models (the batch a build covers), read from the
+    raw tables (`from_source`, staging) or from their base models, which were built from them earlier in the run. -#}
+{% macro raw_high_water_mark(from_source=false) -%}
     (
         select max(table_loads.loaded_at)
         from (
-            select max(_loaded_at) as loaded_at from {{ source('marketing', 'events') }}
-            union all
-            select max(_loaded_at) as loaded_at from {{ source('crm', 'contacts') }}
-            union all
-            select max(_loaded_at) as loaded_at from {{ source('crm', 'accounts') }}
-            union all
-            select max(_loaded_at) as loaded_at from {{ source('crm', 'lead_stage_history') }}
+            {%- for table_name in ['events', 'contacts', 'accounts', 'lead_stage_history'] %}
+            select max(_loaded_at) as loaded_at from {{ loaded_rows(table_name, from_source) }}
+            {{- '' if loop.last else '\n            union all' }}
+            {%- endfor %}
         ) as table_loads
     )
 {%- endmacro %}
 
 {#- The two marker columns, for the select list of an incremental model. `batch_relation`: take the batch from
-    that incremental model (its newest batch) instead of the raw tables, for a model outside staging, which must not
-    read sources; it is the same value whenever that model was built in the same run. -#}
-{% macro incremental_state_columns(batch_relation=none) -%}
+    that incremental model (its newest batch) instead of the raw loads, for a model outside the scoring chain; it
+    is the same value whenever that model was built in the same run. `from_source`: read the raw tables (staging
+    only) instead of their base models. -#}
+{% macro incremental_state_columns(batch_relation=none, from_source=false) -%}
     {%- if batch_relation is none %}
-    {{ raw_high_water_mark() }} as _batch_loaded_at,
+    {{ raw_high_water_mark(from_source) }} as _batch_loaded_at,
     {%- else %}
     (select max(_batch_loaded_at) from {{ batch_relation }}) as _batch_loaded_at,
     {%- endif %}
@@ -98,36 +116,42 @@
     {{ dbt.dateadd('minute', -1 * incremental_lookback_minutes(), watermark) }}
 {%- endmacro %}
 
-{#- SQL selecting the raw (trimmed) contact ids whose canonical contact may have changed since `since`: contacts
-    with a row loaded since then or whose account has one, and every contact that shares (or shared) an email with
-    them, since the email-duplicate merge regroups those. A contact's old canonical contact is in the set too: it
-    shared the old email. -#}
-{% macro regrouped_contact_ids(since) -%}
-    {%- set contacts = source('crm', 'contacts') -%}
+{#- SQL selecting the (trimmed) contact ids whose canonical contact may have changed since `since`: contacts with a
+    row loaded since then or whose account has one, and every contact that shares (or shared) an email with them,
+    since the email-duplicate merge regroups those. A contact's old canonical contact is in the set too: it shared
+    the old email. Read from the raw tables (`from_source`, staging) or their base models (same rows, ids already
+    trimmed and emails lower-cased, as the merge compares them). -#}
+{% macro regrouped_contact_ids(since, from_source=false) -%}
+    {%- set contacts = loaded_rows('contacts', from_source) -%}
+    {%- set accounts = loaded_rows('accounts', from_source) -%}
+    {%- set contact_id = 'trim(contact_id)' if from_source else 'contact_id' -%}
+    {%- set contact_id_column = contact_id ~ (' as contact_id' if from_source else '') -%}
+    {%- set account_id = 'trim(account_id)' if from_source else 'account_id' -%}
+    {%- set email = 'lower(trim(email))' if from_source else 'email' -%}
     with
     touched as (
-        select trim(contact_id) as contact_id
+        select {{ contact_id_column }}
         from {{ contacts }}
         where _loaded_at > {{ since }}
         union
-        select trim(contact_id) as contact_id
+        select {{ contact_id_column }}
         from {{ contacts }}
-        where trim(account_id) in (
-            select trim(account_id) from {{ source('crm', 'accounts') }} where _loaded_at > {{ since }}
+        where {{ account_id }} in (
+            select {{ account_id }} from {{ accounts }} where _loaded_at > {{ since }}
         )
     ),
 
     touched_emails as (
-        select lower(trim(email)) as email
+        select {{ email }}{{ ' as email' if from_source }}
         from {{ contacts }}
-        where trim(contact_id) in (select touched.contact_id from touched)
+        where {{ contact_id }} in (select touched.contact_id from touched)
     )
 
     select touched.contact_id from touched
     union
-    select trim(contact_id) as contact_id
+    select {{ contact_id_column }}
     from {{ contacts }}
-    where lower(trim(email)) in (select touched_emails.email from touched_emails)
+    where {{ email }} in (select touched_emails.email from touched_emails)
 {%- endmacro %}
 
 {#- True when raw contact or account rows were loaded after `since`: contacts may then have been regrouped. One
@@ -162,7 +186,7 @@
     where
         new_rows._loaded_at > {{ since }}
         {%- if raw_contacts_loaded_since(since) %}
-        or trim(new_rows.contact_id) in ({{ regrouped_contact_ids(since) }})
+        or trim(new_rows.contact_id) in ({{ regrouped_contact_ids(since, from_source=true) }})
         {%- endif %}
     union
     select older_rows.*
@@ -182,7 +206,8 @@
 {#- SQL selecting the canonical contacts (`contact_id`) whose rows in `relation`, a contact-grained incremental
     model built to `watermark` (not none), must be recomputed: the current and previous owners of every staged event
     reprocessed since (`event_id_column` in `relation` holds the previous owner), regrouped contacts and their
-    canonical contacts, and contacts with new sales decisions. -#}
+    canonical contacts, and contacts with new sales decisions. Reads staged and base models only (the caller
+    declares `base_crm__contacts`, `base_crm__accounts` and `base_crm__lead_stage_history` with `-- depends_on:`). -#}
 {% macro changed_contacts(relation, event_id_column, watermark) -%}
     {%- set since = incremental_loaded_since(watermark) -%}
     with
@@ -192,12 +217,15 @@
         where {{ incremental_batch_is_new('_batch_loaded_at', watermark) }}
     ),
 
-    changed_raw_contacts as (
+    regrouped_contacts as (
         {{ regrouped_contact_ids(since) }}
-        union
-        select trim(contact_id) as contact_id
-        from {{ source('crm', 'lead_stage_history') }}
-        where _loaded_at > {{ since }}
+    ),
+
+    {#- stage-history rows carry the canonical contact already; unknown contacts (null) have no rows to recompute #}
+    decided_contacts as (
+        select contact_id
+        from {{ loaded_rows('lead_stage_history') }}
+        where _loaded_at > {{ since }} and contact_id is not null
     )
 
     select reprocessed_events.contact_id from reprocessed_events
@@ -206,11 +234,13 @@
     from {{ relation }} as previous
     where previous.{{ event_id_column }} in (select reprocessed_events.event_id from reprocessed_events)
     union
-    select changed_raw_contacts.contact_id from changed_raw_contacts
+    select regrouped_contacts.contact_id from regrouped_contacts
     union
     select contact_map.canonical_contact_id
     from {{ ref('stg_crm__contact_map') }} as contact_map
-    where contact_map.contact_id in (select changed_raw_contacts.contact_id from changed_raw_contacts)
+    where contact_map.contact_id in (select regrouped_contacts.contact_id from regrouped_contacts)
+    union
+    select decided_contacts.contact_id from decided_contacts
 {%- endmacro %}
 
 {#- Predicate: true for the contacts (`column`) to recompute in `relation`, built to `watermark`: all of them when

@@ -19,6 +19,8 @@
 {%- set watermark = incremental_watermark(this) if is_incremental() else none -%}
 {%- set recompute = watermark is not none -%}
 -- depends_on: {{ ref('base_marketing__events') }}, {{ ref('stg_crm__contact_map') }}
+-- depends_on: {{ ref('base_crm__contacts') }}, {{ ref('base_crm__accounts') }}
+-- depends_on: {{ ref('base_crm__lead_stage_history') }}
 {{ config(
     materialized=event_volume_materialization(),
     incremental_strategy='replace_contacts',

@@ -89,7 +89,7 @@ select
     classified._loaded_at,
     classified._source_file,
     classified._source_row,
-    {{ incremental_state_columns() }}
+    {{ incremental_state_columns(from_source=true) }}
 from classified
 left join page_categories
     on classified.path_segment = page_categories.path_segment
