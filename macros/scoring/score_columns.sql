@@ -112,13 +112,3 @@
         {{ column }} <= cast('{{ as_of }}' as timestamp)
     {%- endif -%}
 {%- endmacro %}
-
-{#- True when an event (alias `events`) meets a rule's optional condition (alias `rules`). -#}
-{% macro rule_condition_matches(events, rules) -%}
-    (
-        {{ rules }}.condition_field is null
-        or ({{ rules }}.condition_field = 'page_category' and {{ events }}.page_category = {{ rules }}.condition_value)
-        or ({{ rules }}.condition_field = 'campaign_id' and {{ events }}.campaign_id = {{ rules }}.condition_value)
-        or ({{ rules }}.condition_field = 'asset_name' and {{ events }}.asset_name = {{ rules }}.condition_value)
-    )
-{%- endmacro %}

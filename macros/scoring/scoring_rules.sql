@@ -3,28 +3,30 @@
     (`dbt build` and `dbt seed` order it so). Returns [] while dbt parses. -#}
 {% macro engagement_rules() -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set relation = _seed_relation('engagement_rules') -%}
     {%- set event_types_relation = _seed_relation('event_types') -%}
     {%- set known_event_types = run_query('select event_type from ' ~ event_types_relation).columns[0].values() -%}
-    {%- set table = _read_rule_seed(relation) -%}
     {%- set rules = [] -%}
     {%- set seen = {} -%}
-    {%- for row in table.rows -%}
-        {%- set where = 'seeds/scoring/engagement_rules.csv line ' ~ (row['csv_row'] + 1) ~ ' (rule_id ' ~ row['rule_id'] ~ ')' -%}
+    {%- for row in rubric_rows('engagement_rules') -%}
+        {%- set where = row['_where'] ~ ' (rule_id ' ~ row.get('rule_id') ~ ')' -%}
         {%- set rule = {
-            'rule_id': row['rule_id'], 'score_family': row['score_family'], 'event_type': row['event_type'],
-            'condition_field': row['condition_field'], 'condition_value': row['condition_value'],
-            'points': row['points'], 'max_points': row['max_points'], 'max_per_day': row['max_per_day'],
-            'window_days': row['window_days'], 'half_life_days': row['half_life_days'],
-            'is_fast_track': row['is_fast_track'] in [true, 'true', 'True', 1],
+            'rule_id': row.get('rule_id'), 'score_family': row.get('score_family'), 'event_type': row.get('event_type'),
+            'condition_field': _blank_to_none(row.get('condition_field')),
+            'condition_operator': _blank_to_none(row.get('condition_operator')),
+            'condition_value': _blank_to_none(row.get('condition_value')),
+            'points': row.get('points'), 'quantity_field': _blank_to_none(row.get('quantity_field')),
+            'quantity_unit': row.get('quantity_unit'),
+            'max_points': row.get('max_points'), 'max_per_day': row.get('max_per_day'),
+            'window_days': row.get('window_days'), 'half_life_days': row.get('half_life_days'),
+            'is_fast_track': row.get('is_fast_track') in [true, 'true', 'True', 1],
         } -%}
         {%- if rule.rule_id is none or rule.rule_id | trim == '' -%}{{ _rule_error(where, 'rule_id is empty') }}{%- endif -%}
         {%- if rule.rule_id in seen -%}{{ _rule_error(where, 'duplicate rule_id (also on line ' ~ seen[rule.rule_id] ~ ')') }}{%- endif -%}
-        {%- do seen.update({rule.rule_id: row['csv_row'] + 1}) -%}
+        {%- do seen.update({rule.rule_id: row['_line']}) -%}
         {%- if rule.score_family not in ['engagement', 'negative'] -%}{{ _rule_error(where, "score_family must be 'engagement' or 'negative', got '" ~ rule.score_family ~ "'") }}{%- endif -%}
         {%- if rule.event_type not in known_event_types -%}{{ _rule_error(where, "unknown event_type '" ~ rule.event_type ~ "' (not in seeds/mappings/event_types.csv)") }}{%- endif -%}
-        {%- if rule.condition_field not in [none, 'page_category', 'campaign_id', 'asset_name'] -%}{{ _rule_error(where, "condition_field must be empty, page_category, campaign_id or asset_name, got '" ~ rule.condition_field ~ "'") }}{%- endif -%}
-        {%- if (rule.condition_field is none) != (rule.condition_value is none) -%}{{ _rule_error(where, 'condition_field and condition_value must be both set or both empty') }}{%- endif -%}
+        {%- do rule.update({'condition': _event_condition(where, rule)}) -%}
+        {%- do rule.update({'quantity': _event_quantity(where, rule)}) -%}
         {%- if rule.points is none or rule.points == 0 -%}{{ _rule_error(where, 'points must be a non-zero number') }}{%- endif -%}
         {%- set sign = 1 if rule.score_family == 'engagement' else -1 -%}
         {%- if rule.points * sign < 0 -%}{{ _rule_error(where, rule.score_family ~ ' rules need ' ~ ('positive' if sign > 0 else 'negative') ~ ' points, got ' ~ rule.points) }}{%- endif -%}
@@ -32,33 +34,154 @@
         {%- if rule.max_per_day is not none and rule.max_per_day < 1 -%}{{ _rule_error(where, 'max_per_day must be at least 1, got ' ~ rule.max_per_day) }}{%- endif -%}
         {%- if rule.window_days is not none and rule.window_days <= 0 -%}{{ _rule_error(where, 'window_days must be positive, got ' ~ rule.window_days) }}{%- endif -%}
         {%- if rule.half_life_days is not none and rule.half_life_days <= 0 -%}{{ _rule_error(where, 'half_life_days must be positive, got ' ~ rule.half_life_days) }}{%- endif -%}
-        {%- if rule.score_family == 'negative' and (rule.window_days is not none or rule.half_life_days is not none) -%}{{ _rule_error(where, 'negative rules are permanent: leave window_days and half_life_days empty (a fading penalty would let scores rise between events and make MQL times inexact)') }}{%- endif -%}
+        {%- if rule.score_family == 'negative' and rule.half_life_days is not none -%}{{ _rule_error(where, 'negative points cannot decay: leave half_life_days empty (a fading penalty lets a score rise between events, at instants no event marks, and MQL times would be inexact); use window_days for a penalty that expires: its expiry is scored as an instant of its own') }}{%- endif -%}
         {%- if rule.score_family == 'negative' and rule.is_fast_track -%}{{ _rule_error(where, 'a negative rule cannot be fast-track') }}{%- endif -%}
         {%- do rules.append(rule) -%}
     {%- endfor -%}
     {{ return(rules) }}
 {%- endmacro %}
 
+{#- The event columns a rule may test or count: the staged event's own columns, and `properties.<name>` for a key of
+    the event's `properties` JSON object. -#}
+{% macro event_rule_fields() -%}
+    {{ return({
+        'page_category': 'text', 'campaign_id': 'text', 'asset_name': 'text', 'url': 'text',
+        'duration_seconds': 'number',
+    }) }}
+{%- endmacro %}
+
+{#- A rule's condition as a dict {field, operator, values, number, kind}, or none: `condition_field` (an event
+    column or `properties.<name>`), `condition_operator` (default `=`; `in`/`not in` take values separated by `|`;
+    `>=`, `>`, `<=`, `<` compare numbers; `contains` finds text) and `condition_value`. -#}
+{% macro _event_condition(where, rule) -%}
+    {%- set field = rule.condition_field -%}
+    {%- set operator = (rule.condition_operator or '=') | lower | trim -%}
+    {%- if field is none and rule.condition_value is none and rule.condition_operator is none -%}{{ return(none) }}{%- endif -%}
+    {%- if field is none or rule.condition_value is none -%}{{ _rule_error(where, 'condition_field and condition_value must be both set or both empty') }}{%- endif -%}
+    {%- set kind = _event_field_kind(where, field, 'condition_field') -%}
+    {%- set operators = ['=', '!=', 'in', 'not in', '>=', '>', '<=', '<', 'contains'] -%}
+    {%- if operator not in operators -%}{{ _rule_error(where, "condition_operator must be one of " ~ operators | join(', ') ~ ", got '" ~ rule.condition_operator ~ "'") }}{%- endif -%}
+    {%- set value = rule.condition_value | string | trim -%}
+    {%- set numeric = operator in ['>=', '>', '<=', '<'] -%}
+    {%- if numeric and not modules.re.match('^-?[0-9]+(\\.[0-9]+)?$', value) -%}{{ _rule_error(where, "condition_operator '" ~ operator ~ "' compares numbers: condition_value must be a number, got '" ~ value ~ "'") }}{%- endif -%}
+    {%- if numeric and kind == 'text' -%}{{ _rule_error(where, "condition_field '" ~ field ~ "' is text: use =, !=, in, not in or contains (numbers: duration_seconds or properties.<name>)") }}{%- endif -%}
+    {%- set values = value.split('|') | map('trim') | list if operator in ['in', 'not in'] else [value] -%}
+    {{ return({'field': field, 'operator': operator, 'choices': values, 'number': value | float if numeric else none}) }}
+{%- endmacro %}
+
+{#- A rule's quantity: with `quantity_field` set (a number: duration_seconds or properties.<name>), an event earns
+    `points` per whole `quantity_unit` of it (default 1): `points_per_unit`, e.g. 1 point per minute on site. -#}
+{% macro _event_quantity(where, rule) -%}
+    {%- if rule.quantity_field is none -%}
+        {%- if rule.quantity_unit is not none -%}{{ _rule_error(where, 'quantity_unit needs a quantity_field') }}{%- endif -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set kind = _event_field_kind(where, rule.quantity_field, 'quantity_field') -%}
+    {%- if kind == 'text' -%}{{ _rule_error(where, "quantity_field '" ~ rule.quantity_field ~ "' is text: it must be a number (duration_seconds or properties.<name>)") }}{%- endif -%}
+    {%- set unit = rule.quantity_unit if rule.quantity_unit is not none else 1 -%}
+    {%- if unit <= 0 -%}{{ _rule_error(where, 'quantity_unit must be positive, got ' ~ unit) }}{%- endif -%}
+    {{ return({'field': rule.quantity_field, 'unit': unit | float}) }}
+{%- endmacro %}
+
+{#- 'text', 'number' or 'any' (an event property: text or number, as the rule uses it) for a rule's field; fails on
+    an unknown field. -#}
+{% macro _event_field_kind(where, field, setting) -%}
+    {%- set fields = event_rule_fields() -%}
+    {%- if field in fields -%}{{ return(fields[field]) }}{%- endif -%}
+    {%- if modules.re.match('^properties\\.[a-z][a-z0-9_]*$', field) -%}{{ return('any') }}{%- endif -%}
+    {{ _rule_error(where, setting ~ " must be one of " ~ fields.keys() | list | join(', ') ~ " or properties.<name> (lowercase letters, digits, _), got '" ~ field ~ "'") }}
+{%- endmacro %}
+
+{#- Fit rules: a contact earns `points` for each rule its attribute matches, by value (`attribute_value`; several
+    values separated by `|` form a value list) or by numeric bin (`min_value` <= value < `max_value`, either end
+    open). Attributes: the standard ones (`fit_attributes()`) and the custom ones declared in the
+    `custom_attributes` seed. -#}
 {% macro fit_rules() -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set relation = _seed_relation('fit_rules') -%}
-    {%- set table = _read_rule_seed(relation) -%}
-    {%- set attributes = ['seniority', 'job_function', 'industry', 'company_size_band', 'country_code', 'region', 'has_budget_authority', 'email_type'] -%}
+    {%- set attributes = fit_attributes() -%}
     {%- set rules = [] -%}
     {%- set seen = {} -%}
-    {%- for row in table.rows -%}
-        {%- set where = 'seeds/scoring/fit_rules.csv line ' ~ (row['csv_row'] + 1) ~ ' (rule_id ' ~ row['rule_id'] ~ ')' -%}
-        {%- if row['rule_id'] is none -%}{{ _rule_error(where, 'rule_id is empty') }}{%- endif -%}
-        {%- if row['rule_id'] in seen -%}{{ _rule_error(where, 'duplicate rule_id (also on line ' ~ seen[row['rule_id']] ~ ')') }}{%- endif -%}
-        {%- do seen.update({row['rule_id']: row['csv_row'] + 1}) -%}
-        {%- if row['score_family'] not in ['fit', 'negative'] -%}{{ _rule_error(where, "score_family must be 'fit' or 'negative', got '" ~ row['score_family'] ~ "'") }}{%- endif -%}
-        {%- if row['attribute'] not in attributes -%}{{ _rule_error(where, "unknown attribute '" ~ row['attribute'] ~ "' (one of " ~ attributes | join(', ') ~ ")") }}{%- endif -%}
-        {%- if row['attribute_value'] is none -%}{{ _rule_error(where, 'attribute_value is empty') }}{%- endif -%}
-        {%- if row['points'] is none or row['points'] == 0 -%}{{ _rule_error(where, 'points must be a non-zero number') }}{%- endif -%}
-        {%- if (row['points'] > 0) != (row['score_family'] == 'fit') -%}{{ _rule_error(where, row['score_family'] ~ ' rules need ' ~ ('positive' if row['score_family'] == 'fit' else 'negative') ~ ' points, got ' ~ row['points']) }}{%- endif -%}
-        {%- do rules.append({'rule_id': row['rule_id'], 'score_family': row['score_family'], 'attribute': row['attribute'], 'attribute_value': row['attribute_value'], 'points': row['points']}) -%}
+    {%- set claimed = {} -%}
+    {%- set bins = {} -%}
+    {%- for row in rubric_rows('fit_rules') -%}
+        {%- set where = row['_where'] ~ ' (rule_id ' ~ row.get('rule_id') ~ ')' -%}
+        {%- set attribute = row.get('attribute') -%}
+        {%- if row.get('rule_id') is none -%}{{ _rule_error(where, 'rule_id is empty') }}{%- endif -%}
+        {%- if row.get('rule_id') in seen -%}{{ _rule_error(where, 'duplicate rule_id (also on line ' ~ seen[row.get('rule_id')] ~ ')') }}{%- endif -%}
+        {%- do seen.update({row.get('rule_id'): row['_line']}) -%}
+        {%- if row.get('score_family') not in ['fit', 'negative'] -%}{{ _rule_error(where, "score_family must be 'fit' or 'negative', got '" ~ row.get('score_family') ~ "'") }}{%- endif -%}
+        {%- if attribute not in attributes -%}{{ _rule_error(where, "unknown attribute '" ~ attribute ~ "' (standard: " ~ (attributes.values() | selectattr('is_custom', 'equalto', false) | map(attribute='name') | join(', ')) ~ "; or declare it in seeds/scoring/custom_attributes.csv)") }}{%- endif -%}
+        {%- set kind = attributes[attribute].data_type -%}
+        {%- set value = _blank_to_none(row.get('attribute_value')) -%}
+        {%- set low = row.get('min_value') -%}
+        {%- set high = row.get('max_value') -%}
+        {%- set is_bin = low is not none or high is not none -%}
+        {%- if value is none and not is_bin -%}{{ _rule_error(where, 'set attribute_value (a value, or values separated by |) or a numeric bin (min_value and/or max_value)') }}{%- endif -%}
+        {%- if value is not none and is_bin -%}{{ _rule_error(where, 'set either attribute_value or a numeric bin (min_value/max_value), not both') }}{%- endif -%}
+        {%- if is_bin and kind != 'number' -%}{{ _rule_error(where, "attribute '" ~ attribute ~ "' is " ~ kind ~ ": numeric bins (min_value/max_value) need a number attribute") }}{%- endif -%}
+        {%- if is_bin and low is not none and high is not none and low >= high -%}{{ _rule_error(where, 'min_value (' ~ low ~ ') must be below max_value (' ~ high ~ ')') }}{%- endif -%}
+        {%- if row.get('points') is none or row.get('points') == 0 -%}{{ _rule_error(where, 'points must be a non-zero number') }}{%- endif -%}
+        {%- if (row.get('points') > 0) != (row.get('score_family') == 'fit') -%}{{ _rule_error(where, row.get('score_family') ~ ' rules need ' ~ ('positive' if row.get('score_family') == 'fit' else 'negative') ~ ' points, got ' ~ row.get('points')) }}{%- endif -%}
+        {%- set values = (value | string).split('|') | map('trim') | map('lower') | list if value is not none else [] -%}
+        {%- for item in values -%}
+            {%- set key = attribute ~ '=' ~ item -%}
+            {%- if item == '' -%}{{ _rule_error(where, 'attribute_value has an empty item in its | list') }}{%- endif -%}
+            {%- if key in claimed -%}{{ _rule_error(where, "value '" ~ item ~ "' of attribute '" ~ attribute ~ "' is also matched by rule " ~ claimed[key] ~ ": a value scores through one rule") }}{%- endif -%}
+            {%- do claimed.update({key: row.get('rule_id')}) -%}
+        {%- endfor -%}
+        {%- if is_bin -%}
+            {%- for other in bins.get(attribute, []) -%}
+                {%- if (other.high is none or low is none or low < other.high) and (high is none or other.low is none or other.low < high) -%}
+                    {{ _rule_error(where, "bin [" ~ low ~ ", " ~ high ~ ") of attribute '" ~ attribute ~ "' overlaps bin [" ~ other.low ~ ", " ~ other.high ~ ") of rule " ~ other.rule_id) }}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- do bins.update({attribute: bins.get(attribute, []) + [{'low': low, 'high': high, 'rule_id': row.get('rule_id')}]}) -%}
+        {%- endif -%}
+        {%- do rules.append({
+            'rule_id': row.get('rule_id'), 'score_family': row.get('score_family'), 'attribute': attribute,
+            'attribute_value': value, 'values': values, 'min_value': low, 'max_value': high, 'points': row.get('points'),
+        }) -%}
     {%- endfor -%}
     {{ return(rules) }}
+{%- endmacro %}
+
+{#- Every attribute a fit rule may test, keyed by name: {name, data_type (text, number, boolean), entity (contact or
+    account), is_custom}. The standard ones are columns of `int_contact_attributes`; custom ones are keys of the
+    contact's or account's `custom_attributes` JSON, declared (with their type) in the `custom_attributes` seed. -#}
+{% macro fit_attributes() -%}
+    {%- set attributes = {} -%}
+    {%- for name, data_type in [
+        ('seniority', 'text'), ('job_function', 'text'), ('industry', 'text'), ('company_size_band', 'text'),
+        ('employee_count', 'number'), ('annual_revenue', 'number'), ('country_code', 'text'), ('region', 'text'),
+        ('has_budget_authority', 'boolean'), ('email_type', 'text'), ('lead_source_channel', 'text'),
+    ] -%}
+        {%- do attributes.update({name: {'name': name, 'data_type': data_type, 'entity': 'contact', 'is_custom': false}}) -%}
+    {%- endfor -%}
+    {%- for attribute in custom_attributes() -%}
+        {%- do attributes.update({attribute.name: attribute}) -%}
+    {%- endfor -%}
+    {{ return(attributes) }}
+{%- endmacro %}
+
+{#- The custom attributes declared in the `custom_attributes` seed, validated: a list of {name, data_type, entity,
+    is_custom}. -#}
+{% macro custom_attributes() -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set standard = ['seniority', 'job_function', 'industry', 'company_size_band', 'employee_count', 'annual_revenue', 'country_code', 'region', 'has_budget_authority', 'email_type', 'lead_source_channel'] -%}
+    {%- set declared = [] -%}
+    {%- set seen = {} -%}
+    {%- for row in rubric_rows('custom_attributes') -%}
+        {%- set where = row['_where'] ~ ' (attribute ' ~ row.get('attribute') ~ ')' -%}
+        {%- set name = row.get('attribute') -%}
+        {%- if name is none or not modules.re.match('^[a-z][a-z0-9_]*$', name) -%}{{ _rule_error(where, 'attribute must be lowercase letters, digits and _, starting with a letter') }}{%- endif -%}
+        {%- if name in standard -%}{{ _rule_error(where, "'" ~ name ~ "' is a standard attribute: fit rules use it without declaring it") }}{%- endif -%}
+        {%- if name in seen -%}{{ _rule_error(where, 'attribute declared twice (also on line ' ~ seen[name] ~ ')') }}{%- endif -%}
+        {%- do seen.update({name: row['_line']}) -%}
+        {%- if row.get('entity') not in ['contact', 'account'] -%}{{ _rule_error(where, "entity must be 'contact' or 'account', got '" ~ row.get('entity') ~ "'") }}{%- endif -%}
+        {%- if row.get('data_type') not in ['text', 'number', 'boolean'] -%}{{ _rule_error(where, "data_type must be text, number or boolean, got '" ~ row.get('data_type') ~ "'") }}{%- endif -%}
+        {%- do declared.append({'name': name, 'data_type': row.get('data_type'), 'entity': row.get('entity'), 'is_custom': true}) -%}
+    {%- endfor -%}
+    {{ return(declared) }}
 {%- endmacro %}
 
 {#- The built table of a seed, not ref(): the rules are read when a model compiles, and inside a dbt unit test
@@ -71,11 +194,42 @@
     {{ return(api.Relation.create(database=(target.database or none), schema=generate_schema_name('seeds', none), identifier=seed_name)) }}
 {%- endmacro %}
 
+{#- The rows of a rubric seed (engagement_rules, fit_rules, custom_attributes) as dicts, each with `_line` (its
+    line in the CSV file) and `_where` (the file and line, for error messages). Var `rubric_rows` replaces a seed's
+    rows with its own list (`{fit_rules: [{rule_id: F1, ...}]}`): dbt unit tests pin their rubric with it, so
+    editing or learning the project's rubric never breaks them. -#}
+{% macro rubric_rows(seed_name) -%}
+    {%- set pinned = var('rubric_rows', none) -%}
+    {%- set rows = [] -%}
+    {%- if pinned is mapping and seed_name in pinned -%}
+        {%- for item in pinned[seed_name] -%}
+            {%- set row = {'_line': loop.index, '_where': 'var rubric_rows.' ~ seed_name ~ ' item ' ~ loop.index} -%}
+            {%- do row.update(item) -%}
+            {%- do rows.append(row) -%}
+        {%- endfor -%}
+        {{ return(rows) }}
+    {%- endif -%}
+    {%- set table = _read_rule_seed(_seed_relation(seed_name)) -%}
+    {%- for values in table.rows -%}
+        {%- set row = {} -%}
+        {%- for name in table.column_names -%}
+            {%- do row.update({name: values[name]}) -%}
+        {%- endfor -%}
+        {%- do row.update({'_line': values['csv_row'] + 1, '_where': 'seeds/scoring/' ~ seed_name ~ '.csv line ' ~ (values['csv_row'] + 1)}) -%}
+        {%- do rows.append(row) -%}
+    {%- endfor -%}
+    {{ return(rows) }}
+{%- endmacro %}
+
 {% macro _read_rule_seed(relation) -%}
     {%- if adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
         {{ exceptions.raise_compiler_error("scoring rules: seed " ~ relation ~ " is not built yet; run `dbt seed` (or `dbt build`) first") }}
     {%- endif -%}
     {{ return(run_query('select ' ~ row_number_in_scan_order() ~ ' as csv_row, * from ' ~ relation)) }}
+{%- endmacro %}
+
+{% macro _blank_to_none(value) -%}
+    {{ return(none if value is none or (value is string and value | trim == '') else value) }}
 {%- endmacro %}
 
 {% macro _rule_error(where, problem) -%}

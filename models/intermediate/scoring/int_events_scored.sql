@@ -1,5 +1,5 @@
 {#- One row per event and engagement rule it matches (`engagement_rules` seed): the points the rule gives the event
-    and the points it is awarded after the rule's daily limit (`max_per_day`: only the first N matching events of a
+    (its points, or its points per whole unit of a quantity such as minutes on site) and the points it is awarded after the rule's daily limit (`max_per_day`: only the first N matching events of a
     contact and UTC day score). Decay, windows and caps depend on the time the score is read, so they are applied
     downstream (`int_contact_score_history`, `fct_lead_score_components`). Point-in-time: var as_of drops later
     events.
@@ -7,9 +7,9 @@
     Incremental per contact (`replace_contacts` strategy, `macros/incremental/contact_changes.sql`): a build
     recomputes whole the contacts whose staged events changed since the previous one (and the contacts those
     events belonged to before), since daily limits count a contact's events per day. -#}
-{%- do engagement_rules() -%}
+{%- set rules_list = engagement_rules() -%}
 {%- set watermark = incremental_watermark(this) if is_incremental() else none -%}
--- depends_on: {{ ref('event_types') }}
+-- depends_on: {{ ref('event_types') }}, {{ ref('engagement_rules') }}
 -- depends_on: {{ ref('base_marketing__events') }}, {{ ref('stg_crm__contact_map') }}
 -- depends_on: {{ ref('base_crm__contacts') }}, {{ ref('base_crm__accounts') }}
 -- depends_on: {{ ref('base_crm__lead_stage_history') }}
@@ -31,6 +31,9 @@ events as {{ materialized_cte() if watermark is not none }} (
         page_category,
         campaign_id,
         asset_name,
+        url,
+        duration_seconds,
+        {{- event_property_columns(rules_list, 'properties') }}
         occurred_at
     from {{ ref('stg_marketing__events') }}
     where
@@ -38,8 +41,9 @@ events as {{ materialized_cte() if watermark is not none }} (
         and {{ contacts_to_recompute('contact_id', this, 'event_id', watermark) }}
 ),
 
+-- the validated rubric (seed `engagement_rules`, or var rubric_rows in a unit test) as rows
 rules as (
-    select * from {{ ref('engagement_rules') }}
+    {{ engagement_rule_rows(rules_list) }}
 ),
 
 matched as (
@@ -50,7 +54,7 @@ matched as (
         events.occurred_at,
         rules.rule_id,
         rules.score_family,
-        rules.points,
+        {{ event_rule_points('events', 'rules', rules_list) }} as points,
         rules.max_per_day,
         coalesce(rules.is_fast_track, false) as is_fast_track,
         row_number() over (
@@ -59,7 +63,9 @@ matched as (
         ) as daily_occurrence
     from events
     inner join rules
-        on events.event_type = rules.event_type and {{ rule_condition_matches('events', 'rules') }}
+        on
+            events.event_type = rules.event_type
+            and {{ event_rule_matches('events', 'rules', rules_list) }}
 )
 
 select

@@ -16,6 +16,7 @@ select
     country_code,
     country_name,
     region,
+    custom_attributes,
     created_at,
     updated_at,
     _loaded_at as loaded_at

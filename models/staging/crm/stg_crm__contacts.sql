@@ -21,6 +21,7 @@ select
     region,
     lead_source_channel,
     has_budget_authority,
+    custom_attributes,
     is_personal_email,
     created_at,
     updated_at,

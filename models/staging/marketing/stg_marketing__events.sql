@@ -14,6 +14,7 @@ select
     url,
     asset_name,
     duration_seconds,
+    properties,
     occurred_at,
     _loaded_at as loaded_at,
     _batch_loaded_at

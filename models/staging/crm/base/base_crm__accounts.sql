@@ -24,6 +24,7 @@ typed as (
         {{ try_cast(clean_text('source.annual_revenue'), type_double()) }}
             as annual_revenue_usd,
         {{ clean_text('source.country') }} as country_raw,
+        {{ json_object_or_null(clean_text('source.custom_attributes')) }} as custom_attributes,
         {{ parse_timestamp_utc('source.created_at') }} as created_at,
         {{ parse_timestamp_utc('source.updated_at') }} as updated_at,
         {{ raw_row_lineage('source', 'crm', 'accounts') }}
@@ -57,6 +58,7 @@ select
     countries.country_name,
     countries.region,
     classified.country_raw,
+    classified.custom_attributes,
     classified.created_at,
     classified.updated_at,
     classified.rejection_reason,

@@ -46,6 +46,7 @@ typed as (
         {{ clean_text('source.asset_name') }} as asset_name,
         {{ try_cast(clean_text('source.duration_seconds'), api.Column.translate_type('bigint')) }}
             as duration_seconds,
+        {{ json_object_or_null(clean_text('source.properties')) }} as properties,
         {{ parse_timestamp_utc('source.occurred_at') }} as occurred_at,
         {{ raw_row_lineage('source', 'marketing', 'events') }}
     from source
@@ -83,6 +84,7 @@ select
     classified.url,
     classified.asset_name,
     case when classified.duration_seconds >= 0 then classified.duration_seconds end as duration_seconds,
+    classified.properties,
     classified.occurred_at,
     classified.rejection_reason,
     classified.duplicate_reason,
