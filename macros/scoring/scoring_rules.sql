@@ -132,7 +132,7 @@
         {%- if is_bin -%}
             {%- for other in bins.get(attribute, []) -%}
                 {%- if (other.high is none or low is none or low < other.high) and (high is none or other.low is none or other.low < high) -%}
-                    {{ _rule_error(where, "bin [" ~ low ~ ", " ~ high ~ ") of attribute '" ~ attribute ~ "' overlaps bin [" ~ other.low ~ ", " ~ other.high ~ ") of rule " ~ other.rule_id) }}
+                    {{ _rule_error(where, "bin [" ~ (low if low is not none else '-inf') ~ ", " ~ (high if high is not none else 'inf') ~ ") of attribute '" ~ attribute ~ "' overlaps bin [" ~ (other.low if other.low is not none else '-inf') ~ ", " ~ (other.high if other.high is not none else 'inf') ~ ") of rule " ~ other.rule_id) }}
                 {%- endif -%}
             {%- endfor -%}
             {%- do bins.update({attribute: bins.get(attribute, []) + [{'low': low, 'high': high, 'rule_id': row.get('rule_id')}]}) -%}

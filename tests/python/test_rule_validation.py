@@ -12,8 +12,9 @@ from scripts.dbt_runner import DbtError, run_dbt
 from scripts.paths import PROJECT_ROOT
 from tests.python.helpers import use_database
 
-PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/generic", "analyses")
+PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/generic", "tests/fixtures", "analyses")
 RULES = Path("seeds/scoring/engagement_rules.csv")
+FIT_RULES = Path("seeds/scoring/fit_rules.csv")
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +33,8 @@ def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield root
 
 
-def _break_rules(project: Path, rule_id: str, column: str, value: str) -> None:
-    lines = (PROJECT_ROOT / RULES).read_text(encoding="utf-8").splitlines()
+def _break_rules(project: Path, rule_id: str, column: str, value: str, seed: Path = RULES) -> None:
+    lines = (PROJECT_ROOT / seed).read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
     index = header.index(column)
     for number, line in enumerate(lines):
@@ -41,7 +42,7 @@ def _break_rules(project: Path, rule_id: str, column: str, value: str) -> None:
             cells = line.split(",")
             cells[index] = value
             lines[number] = ",".join(cells)
-    (project / RULES).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (project / seed).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -51,7 +52,10 @@ def _break_rules(project: Path, rule_id: str, column: str, value: str) -> None:
         ("E13", "half_life_days", "-90", r"engagement_rules\.csv line 14 \(rule_id E13\): half_life_days must be positive"),
         ("E09", "max_points", "-15", r"line 10 \(rule_id E09\): max_points \(cap\) must have the same sign as points"),
         ("E02", "rule_id", "E01", r"line 3 \(rule_id E01\): duplicate rule_id \(also on line 2\)"),
-        ("N01", "half_life_days", "30", r"line 23 \(rule_id N01\): negative rules are permanent"),
+        ("N01", "half_life_days", "30", r"line 27 \(rule_id N01\): negative points cannot decay"),
+        ("E01", "condition_operator", ">=", r"line 2 \(rule_id E01\): condition_operator '>=' compares numbers"),
+        ("E22", "quantity_field", "url", r"line 23 \(rule_id E22\): quantity_field 'url' is text"),
+        ("E02", "condition_field", "properties.Bad-Name", r"line 3 \(rule_id E02\): condition_field must be one of"),
     ],
 )
 def test_broken_rule_seed_fails_naming_the_row(project_copy: Path, rule_id: str, column: str, value: str,
@@ -64,6 +68,65 @@ def test_broken_rule_seed_fails_naming_the_row(project_copy: Path, rule_id: str,
     finally:
         shutil.copy(PROJECT_ROOT / RULES, project_copy / RULES)
         run_dbt(["seed", "--select", "engagement_rules"], project_dir=project_copy, quiet=True)
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "column", "value", "message"),
+    [
+        ("F10", "attribute", "favourite_colour",
+         r"fit_rules\.csv line 11 \(rule_id F10\): unknown attribute 'favourite_colour' .*custom_attributes\.csv"),
+        ("F11", "attribute_value", "software", r"line 12 \(rule_id F11\): value 'software' of attribute 'industry' is "
+                                               r"also matched by rule F10"),
+    ],
+)
+def test_broken_fit_rule_seed_fails_naming_the_row(project_copy: Path, rule_id: str, column: str, value: str,
+                                                    message: str) -> None:
+    _break_rules(project_copy, rule_id, column, value, FIT_RULES)
+    try:
+        run_dbt(["seed", "--select", "fit_rules"], project_dir=project_copy, quiet=True)
+        with pytest.raises(DbtError, match=message):
+            run_dbt(["compile", "--select", "int_contact_fit_components"], project_dir=project_copy, quiet=True)
+    finally:
+        shutil.copy(PROJECT_ROOT / FIT_RULES, project_copy / FIT_RULES)
+        run_dbt(["seed", "--select", "fit_rules"], project_dir=project_copy, quiet=True)
+
+
+def _fit_rule(rule_id: str, attribute: str, points: float = 5, **match: object) -> dict[str, object]:
+    return {"rule_id": rule_id, "score_family": "fit" if points > 0 else "negative", "attribute": attribute,
+            "points": points, **match}
+
+
+CUSTOM = [{"attribute": "visits", "entity": "contact", "data_type": "number", "description": "Visits"},
+          {"attribute": "plan", "entity": "account", "data_type": "text", "description": "Plan"}]
+
+
+@pytest.mark.parametrize(
+    ("rubric", "message"),
+    [
+        ({"fit_rules": [_fit_rule("B1", "visits", min_value=0, max_value=10),
+                        _fit_rule("B2", "visits", min_value=5)]},
+         r"var rubric_rows\.fit_rules item 2 \(rule_id B2\): bin \[5, inf\) of attribute 'visits' overlaps bin "
+         r"\[0, 10\) of rule B1"),
+        ({"fit_rules": [_fit_rule("B1", "plan", min_value=1)]},
+         r"item 1 \(rule_id B1\): attribute 'plan' is text: numeric bins"),
+        ({"fit_rules": [_fit_rule("B1", "visits", min_value=10, max_value=5)]},
+         r"item 1 \(rule_id B1\): min_value \(10\) must be below max_value \(5\)"),
+        ({"fit_rules": [_fit_rule("B1", "visits", attribute_value="3", min_value=1)]},
+         r"item 1 \(rule_id B1\): set either attribute_value or a numeric bin"),
+        ({"fit_rules": [_fit_rule("B1", "visits")]}, r"item 1 \(rule_id B1\): set attribute_value"),
+        ({"custom_attributes": [{"attribute": "Visits", "entity": "contact", "data_type": "number"}]},
+         r"var rubric_rows\.custom_attributes item 1 \(attribute Visits\): attribute must be lowercase"),
+        ({"custom_attributes": [{"attribute": "industry", "entity": "contact", "data_type": "text"}]},
+         r"item 1 \(attribute industry\): 'industry' is a standard attribute"),
+        ({"custom_attributes": [{"attribute": "size", "entity": "lead", "data_type": "number"}]},
+         r"item 1 \(attribute size\): entity must be 'contact' or 'account'"),
+    ],
+)
+def test_broken_pinned_rubric_fails_naming_the_item(project_copy: Path, rubric: dict, message: str) -> None:
+    pinned = {"custom_attributes": CUSTOM, **rubric}
+    with pytest.raises(DbtError, match=message):
+        run_dbt(["compile", "--select", "int_contact_fit_components"], project_dir=project_copy,
+                dbt_vars={"rubric_rows": pinned}, quiet=True)
 
 
 @pytest.mark.parametrize(
