@@ -34,7 +34,7 @@
         {%- if rule.max_per_day is not none and rule.max_per_day < 1 -%}{{ _rule_error(where, 'max_per_day must be at least 1, got ' ~ rule.max_per_day) }}{%- endif -%}
         {%- if rule.window_days is not none and rule.window_days <= 0 -%}{{ _rule_error(where, 'window_days must be positive, got ' ~ rule.window_days) }}{%- endif -%}
         {%- if rule.half_life_days is not none and rule.half_life_days <= 0 -%}{{ _rule_error(where, 'half_life_days must be positive, got ' ~ rule.half_life_days) }}{%- endif -%}
-        {%- if rule.score_family == 'negative' and rule.half_life_days is not none -%}{{ _rule_error(where, 'negative points cannot decay: leave half_life_days empty (a fading penalty lets a score rise between events, at instants no event marks, and MQL times would be inexact); use window_days for a penalty that expires: its expiry is scored as an instant of its own') }}{%- endif -%}
+        {%- if rule.score_family == 'negative' and (rule.half_life_days is not none or rule.window_days is not none) -%}{{ _rule_error(where, 'negative points are permanent: leave half_life_days and window_days empty (a penalty that fades or expires lets a score rise between events, at instants no event marks, and MQL times would be inexact)') }}{%- endif -%}
         {%- if rule.score_family == 'negative' and rule.is_fast_track -%}{{ _rule_error(where, 'a negative rule cannot be fast-track') }}{%- endif -%}
         {%- do rules.append(rule) -%}
     {%- endfor -%}
