@@ -66,8 +66,10 @@ latest_accounts as (
         account_id,
         industry,
         employee_count,
+        annual_revenue_usd,
         country_code,
         region,
+        custom_attributes,
         row_number() over (partition by account_id order by version_number desc) as recency_rank
     from account_versions
 ),
@@ -88,6 +90,7 @@ versions_ordered as (
         country_code,
         region,
         has_budget_authority,
+        custom_attributes,
         created_at,
         updated_at,
         version_sequence as version_number
@@ -150,6 +153,8 @@ select
     end as job_function,
     latest_accounts.industry,
     size_bands.company_size_band,
+    latest_accounts.employee_count,
+    latest_accounts.annual_revenue_usd as annual_revenue,
     coalesce(versions_ordered.country_code, latest_accounts.country_code) as country_code,
     coalesce(versions_ordered.region, latest_accounts.region) as region,
     case
@@ -159,6 +164,8 @@ select
         else 'business'
     end as email_type,
     versions_ordered.has_budget_authority,
+    versions_ordered.custom_attributes,
+    latest_accounts.custom_attributes as account_custom_attributes,
     case when versions_ordered.version_number > 1 then versions_ordered.updated_at end as valid_from,
     lead(versions_ordered.updated_at) over (
         partition by versions_ordered.contact_id order by versions_ordered.version_number
