@@ -9,91 +9,105 @@ outcome data flowing into scoring inputs are errors naming the mapping file and 
 segment, its sales rep, its revenue). Scoring on them would leak the outcome into the score. A source with
 `role: outcome`, and any column a source lists under `outcome_columns`, may only feed the outcome tables
 (`opportunities`, `lead_stage_history`, `sales_activities`); mapping one into contacts, accounts, events or any
-other table is rejected.
+other table is rejected. So is a `when:` filter, a custom attribute or an event property reading one: a filter
+on an outcome column would select leads by their outcome.
+
+**Snapshot exports.** A lead-level export without timestamps is dated by a top-level `snapshot_at` (the export's
+as-of time): `{snapshot: true}` is a value source for any timestamp, and activities without `occurred_at` are
+dated at it. Such data describes the leads as of the snapshot, so it is not point in time (the import says so).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from scripts.contract import ContractTable, load_contract
+from scripts.importer.attributes import ATTRIBUTE_COLUMNS, merge, parse_attributes
+from scripts.importer.conditions import Condition, parse_when
+from scripts.importer.specs import PLACEHOLDER, ColumnSpec, MappingError, column_spec, fail, parse_snapshot
+
+__all__ = ["OUTCOME_TABLES", "PLACEHOLDER", "Activity", "ColumnSpec", "Mapping", "MappingError", "SourceSpec",
+           "TableSpec", "load_mapping"]
 
 OUTCOME_TABLES: frozenset[str] = frozenset({"opportunities", "lead_stage_history", "sales_activities"})
 """Tables that record what happened after qualification: the only ones outcome-only data may feed."""
-TRANSFORMS: frozenset[str] = frozenset({"strip", "lower", "upper", "title", "slug"})
 ACTIVITY_COLUMNS: frozenset[str] = frozenset({"event_id", "event_type", "occurred_at"})
-PLACEHOLDER = re.compile(r"\{([^{}|]+)(?:\|([a-z_]+))?\}")
-Unmapped = Literal["keep", "null", "reject"]
+ACTIVITY_KEYS: frozenset[str] = frozenset({"name", "event_type", "occurred_at", "count", "max_count", "when",
+                                           "properties"})
 SourceRole = Literal["lead", "outcome"]
 
 
-class MappingError(ValueError):
-    """The mapping file is invalid; the message names the file and the entry at fault."""
+class _Loader(yaml.SafeLoader):
+    """YAML as 1.2 reads booleans: only true/false, so `equals: yes` or `values: {no: ...}` mean the text an
+    export holds (PyYAML's 1.1 default would read yes/no/on/off/y/n as booleans)."""
 
 
-@dataclass(frozen=True)
-class ColumnSpec:
-    """How one contract column is made from a source row.
-
-    Exactly one of `columns` (the first non-empty of these source columns), `constant` or `template`
-    (`{column}` or `{column|transform}` placeholders). Then, in order: `transform`, `values` (value map, with
-    `unmapped` deciding what happens to a value it does not list), `multiply`, `type` check, date `formats`
-    (strptime patterns tried in order; naive times are in `timezone`, converted to UTC).
-    """
-
-    target: str
-    columns: tuple[str, ...] = ()
-    constant: str | None = None
-    template: str | None = None
-    transform: tuple[str, ...] = ()
-    values: dict[str, str] | None = None
-    unmapped: Unmapped = "keep"
-    multiply: float | None = None
-    kind: str | None = None  # integer, number, boolean
-    formats: tuple[str, ...] = ()
-    timezone: str | None = None
-    required: bool = False
-
-    def source_columns(self) -> set[str]:
-        """Every source column this spec reads."""
-        used = set(self.columns)
-        if self.template:
-            used |= {match.group(1).strip() for match in PLACEHOLDER.finditer(self.template)}
-        return used
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
 
 
 @dataclass(frozen=True)
 class Activity:
-    """Wide activity columns turned into events: per source row, `count` events (default 1) of `event_type`
-    at `occurred_at`, with ids `<contact_id>:<name>[:n]`. No timestamp and no count means no event."""
+    """Wide activity columns turned into events: per source row meeting `when`, `count` events (default 1) of
+    `event_type` at `occurred_at` (the snapshot when the mapping has `snapshot_at` and the activity no time),
+    with ids `<contact_id>:<name>[:n]`. No timestamp and no count means no event. `columns` are the activity's
+    own specs of other event columns (url, asset_name, campaign_id, duration_seconds...), which replace the
+    table's; `properties` are the table's event properties merged with the activity's own."""
 
     name: str
     event_type: ColumnSpec
     occurred_at: ColumnSpec
     count: ColumnSpec | None = None
     max_count: int = 100
+    columns: tuple[ColumnSpec, ...] = ()
+    properties: tuple[ColumnSpec, ...] | None = None
+    when: tuple[Condition, ...] = ()
 
     def specs(self) -> list[ColumnSpec]:
-        """The column specs of the activity."""
-        return [spec for spec in (self.event_type, self.occurred_at, self.count) if spec is not None]
+        """The column specs of the activity (properties included)."""
+        fixed = [spec for spec in (self.event_type, self.occurred_at, self.count) if spec is not None]
+        return fixed + list(self.columns) + list(self.properties or ())
 
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One contract table: the source it reads, its column specs, (events only) activities, and the source
+    """One contract table: the source it reads, its column specs, (events only) activities, the source
     columns a row must have a value in to produce a row at all (`skip_when_empty`: e.g. a stage date column;
-    rows without it are skipped and counted, not rejected)."""
+    rows without it are skipped and counted, not rejected), the `when` conditions a row must meet (else it is
+    skipped) and the `attributes` passed into its JSON column (custom_attributes or properties; for events
+    with activities they are merged into each activity's properties)."""
 
     table: str
     source: str
     columns: tuple[ColumnSpec, ...]
     activities: tuple[Activity, ...] = ()
     skip_when_empty: tuple[str, ...] = ()
+    when: tuple[Condition, ...] = ()
+    attributes: tuple[ColumnSpec, ...] | None = None
+
+    def reads(self) -> list[tuple[str, set[str]]]:
+        """(entry, source columns) for everything the table reads, to check against the source file."""
+        where = f"tables.{self.table}"
+        entries = [(f"{where}.columns.{spec.target}", spec.source_columns()) for spec in self.columns]
+        entries += [(f"{where}.{spec.target}", spec.source_columns()) for spec in self.attributes or ()]
+        entries.append((f"{where}.skip_when_empty", set(self.skip_when_empty)))
+        entries.append((f"{where}.when", {condition.column for condition in self.when}))
+        for number, activity in enumerate(self.activities, start=1):
+            at = f"{where}.activities[{number}]"
+            entries += [(f"{at}.{spec.target}", spec.source_columns()) for spec in activity.specs()]
+            entries.append((f"{at}.when", {condition.column for condition in activity.when}))
+        return entries
 
 
 @dataclass(frozen=True)
@@ -110,7 +124,7 @@ class SourceSpec:
 
 @dataclass(frozen=True)
 class Mapping:
-    """A whole mapping file."""
+    """A whole mapping file. `snapshot_at` is the export's as-of time (ISO UTC text), if it has one."""
 
     name: str
     path: Path
@@ -119,175 +133,184 @@ class Mapping:
     timezone: str = "UTC"
     description: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    snapshot_at: str | None = None
 
 
-def _fail(path: Path, where: str, message: str) -> MappingError:
-    return MappingError(f"{path.name}: {where}: {message}")
+@dataclass(frozen=True)
+class _Context:
+    """What every spec of one mapping file is parsed with."""
 
-
-def _column_spec(path: Path, where: str, target: str, raw: object, default_timezone: str,
-                 required: bool) -> ColumnSpec:
-    if isinstance(raw, str):
-        return ColumnSpec(target, columns=(raw,), timezone=default_timezone, required=required)
-    if isinstance(raw, int | float | bool) and not isinstance(raw, str):
-        return ColumnSpec(target, constant=str(raw).lower() if isinstance(raw, bool) else str(raw),
-                          timezone=default_timezone, required=required)
-    if not isinstance(raw, dict):
-        raise _fail(path, where, f"expected a source column name or a mapping, got {raw!r}")
-    known = {"column", "constant", "template", "transform", "values", "unmapped", "multiply", "type", "format",
-             "timezone", "required"}
-    unknown = set(raw) - known
-    if unknown:
-        raise _fail(path, where, f"unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
-    kinds = [key for key in ("column", "constant", "template") if key in raw]
-    if len(kinds) != 1:
-        raise _fail(path, where, "set exactly one of column, constant, template")
-    column = raw.get("column")
-    columns = tuple(column) if isinstance(column, list) else ((str(column),) if column is not None else ())
-    transform = raw.get("transform") or ()
-    transform = (transform,) if isinstance(transform, str) else tuple(transform)
-    bad = [t for t in transform if t not in TRANSFORMS]
-    if bad:
-        raise _fail(path, where, f"unknown transform {bad[0]!r} (known: {', '.join(sorted(TRANSFORMS))})")
-    template = raw.get("template")
-    if template is not None:
-        for match in PLACEHOLDER.finditer(str(template)):
-            if match.group(2) and match.group(2) not in TRANSFORMS:
-                raise _fail(path, where, f"unknown transform {match.group(2)!r} in template")
-    values = raw.get("values")
-    if values is not None and not isinstance(values, dict):
-        raise _fail(path, where, "values must be a mapping of source value -> contract value")
-    unmapped_raw = raw.get("unmapped", "keep")
-    unmapped: Unmapped
-    if unmapped_raw is None or unmapped_raw == "null":  # YAML reads a bare `null` as None
-        unmapped = "null"
-    elif unmapped_raw == "keep":
-        unmapped = "keep"
-    elif unmapped_raw == "reject":
-        unmapped = "reject"
-    else:
-        raise _fail(path, where, "unmapped must be keep, null or reject")
-    kind = raw.get("type")
-    if kind not in (None, "integer", "number", "boolean"):
-        raise _fail(path, where, "type must be integer, number or boolean")
-    formats = raw.get("format") or ()
-    formats = (formats,) if isinstance(formats, str) else tuple(str(f) for f in formats)
-    constant = raw.get("constant")
-    return ColumnSpec(
-        target=target, columns=columns,
-        constant=None if constant is None else (str(constant).lower() if isinstance(constant, bool) else str(constant)),
-        template=None if template is None else str(template), transform=transform,
-        values=None if values is None else {_key(k): "" if v is None else _key(v) for k, v in values.items()},
-        unmapped=unmapped, multiply=float(raw["multiply"]) if raw.get("multiply") is not None else None,
-        kind=kind, formats=formats, timezone=str(raw.get("timezone", default_timezone)),
-        required=bool(raw.get("required", required)),
-    )
-
-
-def _key(value: object) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
+    path: Path
+    timezone: str
+    snapshot: str | None
 
 
 def load_mapping(path: Path, contract: dict[str, ContractTable] | None = None) -> Mapping:
     """Read and validate a mapping file against the raw contract."""
     contract = contract or load_contract()
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
     except (OSError, yaml.YAMLError) as error:
         raise MappingError(f"{path}: cannot read the mapping: {error}") from error
     if not isinstance(document, dict):
         raise MappingError(f"{path.name}: expected a YAML mapping at the top level")
     timezone = str(document.get("timezone", "UTC"))
+    snapshot = _snapshot(path, document.get("snapshot_at"), timezone)
+    context = _Context(path, timezone, snapshot)
     sources: dict[str, SourceSpec] = {}
-    for name, raw in (document.get("sources") or {}).items():
+    for name, raw in _entries(path, "sources", document.get("sources")):
         where = f"sources.{name}"
         if not isinstance(raw, dict) or "file" not in raw:
-            raise _fail(path, where, "needs a `file`")
+            raise fail(path, where, "needs a `file`")
         role = raw.get("role", "lead")
         if role not in ("lead", "outcome"):
-            raise _fail(path, where, "role must be lead or outcome")
-        sources[str(name)] = SourceSpec(str(name), str(raw["file"]), role,
-                                        frozenset(str(c) for c in raw.get("outcome_columns") or ()),
-                                        str(raw.get("delimiter", ",")), str(raw.get("encoding", "utf-8-sig")))
+            raise fail(path, where, "role must be lead or outcome")
+        sources[name] = SourceSpec(name, str(raw["file"]), role,
+                                   frozenset(str(c) for c in raw.get("outcome_columns") or ()),
+                                   str(raw.get("delimiter", ",")), str(raw.get("encoding", "utf-8-sig")))
     if not sources:
-        raise _fail(path, "sources", "no source files declared")
-    tables: list[TableSpec] = []
-    for table_name, raw in (document.get("tables") or {}).items():
-        tables.append(_table_spec(path, str(table_name), raw, sources, contract, timezone))
+        raise fail(path, "sources", "no source files declared")
+    tables = [_table_spec(context, name, raw, sources, contract)
+              for name, raw in _entries(path, "tables", document.get("tables"))]
     if not tables:
-        raise _fail(path, "tables", "no contract table mapped")
+        raise fail(path, "tables", "no contract table mapped")
     return Mapping(str(document.get("name", path.stem)), path, sources, tuple(tables), timezone,
-                   str(document.get("description", "")), tuple(str(n) for n in document.get("notes") or ()))
+                   str(document.get("description", "")), tuple(str(n) for n in document.get("notes") or ()),
+                   snapshot)
 
 
-def _table_spec(path: Path, table_name: str, raw: object, sources: dict[str, SourceSpec],
-                contract: dict[str, ContractTable], timezone: str) -> TableSpec:
-    where = f"tables.{table_name}"
+def _entries(path: Path, where: str, raw: object) -> list[tuple[str, object]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        raise fail(path, where, "expected a mapping of name -> entry")
+    return [(str(name), value) for name, value in raw.items()]
+
+
+def _snapshot(path: Path, raw: object, timezone: str) -> str | None:
+    """`snapshot_at` as ISO UTC text (naive times are in the mapping's timezone)."""
+    if raw is None:
+        return None
+    moment = parse_snapshot(path, raw)
+    if moment.tzinfo is None and timezone.upper() != "UTC":
+        try:
+            moment = moment.replace(tzinfo=ZoneInfo(timezone))
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise fail(path, "timezone", f"unknown timezone {timezone!r}") from error
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _table_spec(context: _Context, table_name: str, raw: object, sources: dict[str, SourceSpec],
+                contract: dict[str, ContractTable]) -> TableSpec:
+    path, where = context.path, f"tables.{table_name}"
     if table_name not in contract:
-        raise _fail(path, where, f"not a table of the raw contract (tables: {', '.join(sorted(contract))})")
+        raise fail(path, where, f"not a table of the raw contract (tables: {', '.join(sorted(contract))})")
     if not isinstance(raw, dict) or "from" not in raw:
-        raise _fail(path, where, "needs `from: <source>`")
+        raise fail(path, where, "needs `from: <source>`")
     source = str(raw["from"])
     if source not in sources:
-        raise _fail(path, where, f"unknown source '{source}' (declared: {', '.join(sorted(sources))})")
+        raise fail(path, where, f"unknown source '{source}' (declared: {', '.join(sorted(sources))})")
     table = contract[table_name]
+    json_column = ATTRIBUTE_COLUMNS.get(table_name)
     required = set(table.required_columns)
     specs: list[ColumnSpec] = []
-    for target, spec in (raw.get("columns") or {}).items():
+    for target, spec in _entries(path, f"{where}.columns", raw.get("columns")):
         if target not in table.column_names:
-            raise _fail(path, f"{where}.columns.{target}",
-                        f"not a column of '{table_name}' (columns: {', '.join(table.column_names)})")
-        specs.append(_column_spec(path, f"{where}.columns.{target}", str(target), spec, timezone,
-                                  str(target) in required))
+            raise fail(path, f"{where}.columns.{target}",
+                       f"not a column of '{table_name}' (columns: {', '.join(table.column_names)})")
+        if target == json_column:
+            raise fail(path, f"{where}.columns.{target}",
+                       f"{target} is written from `{target}:` beside `columns:` (attribute name -> spec)")
+        specs.append(_spec(context, f"{where}.columns.{target}", target, spec, target in required))
+    attributes = _attributes(context, where, table, raw)
     activities: list[Activity] = []
     for number, item in enumerate(raw.get("activities") or (), start=1):
         if table_name != "events":
-            raise _fail(path, f"{where}.activities", "only the events table takes activities")
-        activities.append(_activity(path, f"{where}.activities[{number}]", item, timezone))
+            raise fail(path, f"{where}.activities", "only the events table takes activities")
+        activities.append(_activity(context, f"{where}.activities[{number}]", item, table, attributes))
+    names = [activity.name for activity in activities]
+    if len(set(names)) != len(names):
+        raise fail(path, f"{where}.activities", "two activities have the same name (event ids would clash)")
     mapped = {spec.target for spec in specs} | (set(ACTIVITY_COLUMNS) if activities else set())
     missing = sorted(required - mapped)
     if missing:
-        raise _fail(path, where, f"required contract column(s) not mapped: {', '.join(missing)}")
+        raise fail(path, where, f"required contract column(s) not mapped: {', '.join(missing)}")
     skip = raw.get("skip_when_empty") or ()
     skip = (skip,) if isinstance(skip, str) else tuple(str(c) for c in skip)
-    result = TableSpec(table_name, source, tuple(specs), tuple(activities), skip)
+    result = TableSpec(table_name, source, tuple(specs), tuple(activities), skip,
+                       parse_when(path, f"{where}.when", raw.get("when")), None if activities else attributes)
     _check_outcome_guard(path, result, sources[source])
     return result
 
 
-def _activity(path: Path, where: str, raw: object, timezone: str) -> Activity:
-    if not isinstance(raw, dict) or "name" not in raw or "event_type" not in raw or "occurred_at" not in raw:
-        raise _fail(path, where, "an activity needs name, event_type and occurred_at")
+def _spec(context: _Context, where: str, target: str, raw: object, required: bool) -> ColumnSpec:
+    return column_spec(context.path, where, target, raw, context.timezone, required, context.snapshot)
+
+
+def _attributes(context: _Context, where: str, table: ContractTable,
+                raw: dict[object, object]) -> tuple[ColumnSpec, ...] | None:
+    """The table's `custom_attributes:` (contacts, accounts) or `properties:` (events), if set."""
+    json_column = ATTRIBUTE_COLUMNS.get(table.name)
+    for key in {"custom_attributes", "properties"} & {str(k) for k in raw}:
+        if key != json_column or key not in table.column_names:
+            takes = ", ".join(f"{name} takes {column}" for name, column in ATTRIBUTE_COLUMNS.items())
+            raise fail(context.path, f"{where}.{key}", f"not for table '{table.name}' ({takes})")
+    if json_column is None or json_column not in raw:
+        return None
+    return parse_attributes(context.path, f"{where}.{json_column}", json_column, raw[json_column],
+                            context.timezone, context.snapshot)
+
+
+def _activity(context: _Context, where: str, raw: object, table: ContractTable,
+              table_properties: tuple[ColumnSpec, ...] | None) -> Activity:
+    path = context.path
+    if not isinstance(raw, dict) or "name" not in raw or "event_type" not in raw:
+        raise fail(path, where, "an activity needs name, event_type and occurred_at")
+    overridable = [c for c in table.column_names if c not in ACTIVITY_COLUMNS | {"contact_id", "properties"}]
+    unknown = sorted(str(key) for key in raw if key not in ACTIVITY_KEYS and key not in overridable)
+    if unknown:
+        raise fail(path, where, f"unknown key(s) {', '.join(unknown)} (known: "
+                                f"{', '.join(sorted(ACTIVITY_KEYS))}, {', '.join(overridable)})")
     name = str(raw["name"])
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        raise _fail(path, where, f"activity name {name!r} must be letters, digits, '_', '-' or '.'")
+        raise fail(path, where, f"activity name {name!r} must be letters, digits, '_', '-' or '.'")
+    if "occurred_at" in raw:
+        occurred = _spec(context, f"{where}.occurred_at", "occurred_at", raw["occurred_at"], False)
+    elif context.snapshot is not None:
+        occurred = _spec(context, f"{where}.occurred_at", "occurred_at", {"snapshot": True}, False)
+    else:
+        raise fail(path, where, "an activity needs occurred_at (or a top-level snapshot_at to date it at)")
+    max_count = raw.get("max_count", 100)
+    if isinstance(max_count, bool) or not isinstance(max_count, int) or max_count < 1:
+        raise fail(path, f"{where}.max_count", f"must be a whole number of at least 1, got {max_count!r}")
+    own = parse_attributes(path, f"{where}.properties", "properties", raw["properties"], context.timezone,
+                           context.snapshot) if "properties" in raw else None
     return Activity(
         name=name,
-        event_type=_column_spec(path, f"{where}.event_type", "event_type", raw["event_type"], timezone, True),
-        occurred_at=_column_spec(path, f"{where}.occurred_at", "occurred_at", raw["occurred_at"], timezone, False),
-        count=_column_spec(path, f"{where}.count", "count", raw["count"], timezone, False) if "count" in raw else None,
-        max_count=int(raw.get("max_count", 100)),
+        event_type=_spec(context, f"{where}.event_type", "event_type", raw["event_type"], True),
+        occurred_at=occurred,
+        count=_spec(context, f"{where}.count", "count", raw["count"], False) if "count" in raw else None,
+        max_count=max_count,
+        columns=tuple(_spec(context, f"{where}.{column}", column, raw[column], False)
+                      for column in overridable if column in raw),
+        properties=merge(table_properties, own),
+        when=parse_when(path, f"{where}.when", raw.get("when")),
     )
 
 
 def _check_outcome_guard(path: Path, table: TableSpec, source: SourceSpec) -> None:
-    """Outcome-only sources and columns may feed outcome tables only."""
+    """Outcome-only sources and columns may feed outcome tables only (columns, attributes, activities, filters)."""
     if table.table in OUTCOME_TABLES:
         return
     if source.role == "outcome":
-        raise _fail(path, f"tables.{table.table}",
-                    f"reads source '{source.name}', which has role outcome: outcome-only data may only feed "
-                    f"{', '.join(sorted(OUTCOME_TABLES))} (it would leak conversions into scoring inputs)")
-    specs = list(table.columns) + [spec for activity in table.activities for spec in activity.specs()]
-    gated = set(table.skip_when_empty) & source.outcome_columns
-    if gated:
-        raise _fail(path, f"tables.{table.table}.skip_when_empty",
-                    f"depends on outcome-only column(s) {', '.join(sorted(gated))} of source '{source.name}'")
-    for spec in specs:
-        leaked = spec.source_columns() & source.outcome_columns
+        raise fail(path, f"tables.{table.table}",
+                   f"reads source '{source.name}', which has role outcome: outcome-only data may only feed "
+                   f"{', '.join(sorted(OUTCOME_TABLES))} (it would leak conversions into scoring inputs)")
+    for where, columns in table.reads():
+        leaked = columns & source.outcome_columns
         if leaked:
-            raise _fail(path, f"tables.{table.table}.columns.{spec.target}",
-                        f"reads outcome-only column(s) {', '.join(sorted(leaked))} of source '{source.name}': "
-                        f"outcome-only data may only feed {', '.join(sorted(OUTCOME_TABLES))}")
+            raise fail(path, where, f"reads outcome-only column(s) {', '.join(sorted(leaked))} of source "
+                                    f"'{source.name}': outcome-only data may only feed "
+                                    f"{', '.join(sorted(OUTCOME_TABLES))}")

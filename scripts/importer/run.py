@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts.contract import ContractTable, load_contract
-from scripts.importer.mapping import Activity, Mapping, MappingError, SourceSpec, TableSpec, load_mapping
+from scripts.importer.activities import activity_rows
+from scripts.importer.attributes import ATTRIBUTE_COLUMNS, to_json
+from scripts.importer.clipping import ClipWatch, load_rules
+from scripts.importer.conditions import all_hold
+from scripts.importer.mapping import ACTIVITY_COLUMNS, Mapping, SourceSpec, TableSpec, load_mapping
+from scripts.importer.specs import ROW_NUMBER, MappingError
 from scripts.importer.values import UnmappableValue, evaluate
 
 REJECTS_DIR = "_rejects"
@@ -27,13 +32,15 @@ class TableReport:
     table: str
     source: str
     source_rows: int = 0
+    mapped_rows: int = 0
+    """Source rows mapped (neither rejected nor skipped): source_rows = mapped_rows + rejected + skipped. Equal to
+    rows_written except for events with activities, where a row makes any number of events."""
     rows_written: int = 0
     rejected: int = 0
     skipped: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     samples: list[dict[str, str]] = field(default_factory=list)
     rejects_file: Path | None = None
-    capped_activities: int = 0
 
 
 @dataclass
@@ -55,7 +62,8 @@ class ImportReport:
         return {
             "mapping": self.mapping_name,
             "tables": [{"table": t.table, "source": t.source, "source_rows": t.source_rows,
-                        "rows_written": t.rows_written, "rejected": t.rejected, "skipped": t.skipped, "reasons": dict(t.reasons),
+                        "mapped_rows": t.mapped_rows, "rows_written": t.rows_written, "rejected": t.rejected,
+                        "skipped": t.skipped, "reasons": dict(t.reasons),
                         "rejects_file": str(t.rejects_file) if t.rejects_file else None,
                         "sample": t.samples} for t in self.tables],
             "warnings": self.warnings,
@@ -63,7 +71,8 @@ class ImportReport:
 
 
 def read_source(folder: Path, source: SourceSpec) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) for every data row of a source CSV (header names stripped; CRLF handled)."""
+    """(line number, row) for every data row of a source CSV (header names stripped; CRLF handled). Each row
+    also holds `_row`: its data row number (1-based, blank lines not counted), for `{_row}` in templates."""
     path = folder / source.file
     if not path.is_file():
         raise MappingError(f"source '{source.name}': file {path} not found")
@@ -73,14 +82,16 @@ def read_source(folder: Path, source: SourceSpec) -> Iterator[tuple[int, dict[st
             header = [name.strip() for name in next(reader)]
         except StopIteration:
             return
+        number = 0
         for values in reader:
             if not any(value.strip() for value in values):
                 continue
+            number += 1
             if len(values) != len(header):
                 yield reader.line_num, {"__malformed__": f"{len(values)} fields, header has {len(header)}",
-                                        **dict(zip(header, values, strict=False))}
+                                        **dict(zip(header, values, strict=False)), ROW_NUMBER: str(number)}
                 continue
-            yield reader.line_num, dict(zip(header, values, strict=True))
+            yield reader.line_num, {**dict(zip(header, values, strict=True)), ROW_NUMBER: str(number)}
 
 
 def _source_columns(folder: Path, source: SourceSpec) -> list[str]:
@@ -93,15 +104,12 @@ def _check_columns(folder: Path, mapping: Mapping) -> None:
     """Every source column a table reads must exist in its file (a typo fails before any row is read)."""
     for table in mapping.tables:
         source = mapping.sources[table.source]
-        present = set(_source_columns(folder, source))
-        specs = list(table.columns) + [s for a in table.activities for s in a.specs()]
-        needed = [(spec.target, spec.source_columns()) for spec in specs]
-        needed.append(("skip_when_empty", set(table.skip_when_empty)))
-        for target, columns in needed:
+        present = {*_source_columns(folder, source), ROW_NUMBER}
+        for where, columns in table.reads():
             missing = sorted(columns - present)
             if missing:
-                raise MappingError(f"{mapping.path.name}: tables.{table.table}.columns.{target}: column(s) "
-                                   f"{', '.join(missing)} not in {source.file}")
+                raise MappingError(f"{mapping.path.name}: {where}: column(s) {', '.join(missing)} not in "
+                                   f"{source.file}")
 
 
 def _map_row(table: TableSpec, contract: ContractTable, row: dict[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -115,35 +123,12 @@ def _map_row(table: TableSpec, contract: ContractTable, row: dict[str, str]) -> 
             out[spec.target] = evaluate(spec, row, types.get(spec.target, "varchar"))
         except UnmappableValue as error:
             errors.append(str(error))
+    if table.attributes is not None:
+        try:
+            out[ATTRIBUTE_COLUMNS[table.table]] = to_json(table.attributes, row)
+        except UnmappableValue as error:
+            errors.append(str(error))
     return out, errors
-
-
-def _activity_rows(activity: Activity, base: dict[str, str], row: dict[str, str],
-                   report: TableReport) -> tuple[list[dict[str, str]], list[str]]:
-    try:
-        occurred = evaluate(activity.occurred_at, row, "timestamp")
-        event_type = evaluate(activity.event_type, row)
-        count_text = evaluate(activity.count, row) if activity.count is not None else ("1" if occurred else "0")
-    except UnmappableValue as error:
-        return [], [f"activity {activity.name}: {error}"]
-    try:
-        count = int(float(count_text or "0"))
-    except ValueError:
-        return [], [f"activity {activity.name}: count {count_text!r} is not a whole number"]
-    if count <= 0:
-        return [], []
-    if not occurred:
-        return [], [f"activity {activity.name}: {count} event(s) but no time to date them"]
-    if count > activity.max_count:
-        report.capped_activities += 1
-        count = activity.max_count
-    contact = base.get("contact_id", "")
-    rows = []
-    for n in range(1, count + 1):
-        suffix = f":{n}" if count > 1 or activity.count is not None else ""
-        rows.append({**base, "event_id": f"{contact}:{activity.name}{suffix}", "event_type": event_type,
-                     "occurred_at": occurred})
-    return rows, []
 
 
 def _write(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
@@ -164,55 +149,93 @@ def run_import(mapping_path: Path, source_dir: Path, out_dir: Path) -> ImportRep
     _prepare_out_dir(out_dir, contract)
     reports: list[TableReport] = []
     warnings: list[str] = list(mapping.notes)
+    rules, types = load_rules() if any(t.activities for t in mapping.tables) else ({}, {})
     for table in mapping.tables:
-        contract_table = contract[table.table]
-        source = mapping.sources[table.source]
-        report = TableReport(table.table, source.file)
-        written: list[dict[str, str]] = []
-        rejects: list[dict[str, str]] = []
-        source_columns = _source_columns(source_dir, source)
-        for line, row in read_source(source_dir, source):
-            report.source_rows += 1
-            if table.skip_when_empty and all(not (row.get(c) or "").strip() for c in table.skip_when_empty):
-                report.skipped += 1
-                continue
-            mapped, errors = _map_row(table, contract_table, row)
-            produced: list[dict[str, str]] = [] if table.activities else [mapped]
-            if not errors:
-                for activity in table.activities:
-                    rows, problems = _activity_rows(activity, mapped, row, report)
-                    produced += rows
-                    errors += problems
-            if errors:
-                report.rejected += 1
-                for error in errors:
-                    report.reasons[_reason(error)] += 1
-                reject = {"_source_file": source.file, "_line": str(line), "_reasons": "; ".join(errors),
-                          **{k: v for k, v in row.items() if k != "__malformed__"}}
-                rejects.append(reject)
-                if len(report.samples) < SAMPLE_SIZE:
-                    report.samples.append(reject)
-                continue
-            written += produced
-        columns = [c for c in contract_table.column_names
-                   if c in {s.target for s in table.columns} or (table.activities and c in {"event_id", "event_type",
-                                                                                          "occurred_at"})]
-        _write(out_dir / f"{table.table}.csv", columns, written)
-        report.rows_written = len(written)
-        if rejects:
-            report.rejects_file = out_dir / REJECTS_DIR / f"{table.table}.csv"
-            _write(report.rejects_file, ["_source_file", "_line", "_reasons", *source_columns], rejects)
-        if report.capped_activities:
-            warnings.append(f"{table.table}: {report.capped_activities} rows had more activities than max_count "
-                            "(capped)")
-        if any(a.count is not None for a in table.activities):
-            warnings.append(f"{table.table}: events made from count columns are dated at one timestamp each: "
-                            "good for current scores, but counts exported today include later activity, so "
-                            "backtests and `as_of` builds on them are not point in time")
-        reports.append(report)
+        watch = ClipWatch(rules, types)
+        reports.append(_import_table(table, contract[table.table], mapping.sources[table.source], source_dir,
+                                     out_dir, watch))
+        warnings += watch.warnings(table.table) + _count_warnings(table)
+    warnings += _snapshot_warnings(mapping)
     result = ImportReport(mapping.name, out_dir, reports, warnings)
     (out_dir / REPORT_FILE).write_text(json.dumps(result.as_dict(), indent=2, default=str) + "\n", encoding="utf-8")
     return result
+
+
+def _import_table(table: TableSpec, contract_table: ContractTable, source: SourceSpec, source_dir: Path,
+                  out_dir: Path, watch: ClipWatch) -> TableReport:
+    """Map every row of the table's source; write the contract file and the rejects."""
+    report = TableReport(table.table, source.file)
+    types = {c.name: c.logical_type for c in contract_table.columns}
+    written: list[dict[str, str]] = []
+    rejects: list[dict[str, str]] = []
+    for line, row in read_source(source_dir, source):
+        report.source_rows += 1
+        if (table.skip_when_empty and all(not (row.get(c) or "").strip() for c in table.skip_when_empty)) \
+                or not all_hold(table.when, row):
+            report.skipped += 1
+            continue
+        mapped, errors = _map_row(table, contract_table, row)
+        produced: list[dict[str, str]] = [] if table.activities else [mapped]
+        if not errors:
+            for activity in table.activities:
+                rows, problems = activity_rows(activity, mapped, row, types, watch)
+                produced += rows
+                errors += problems
+        if errors:
+            report.rejected += 1
+            for error in errors:
+                report.reasons[_reason(error)] += 1
+            reject = {"_source_file": source.file, "_line": str(line), "_reasons": "; ".join(errors),
+                      **{k: v for k, v in row.items() if k != "__malformed__"}}
+            rejects.append(reject)
+            if len(report.samples) < SAMPLE_SIZE:
+                report.samples.append(reject)
+            continue
+        report.mapped_rows += 1
+        written += produced
+    _write(out_dir / f"{table.table}.csv", _output_columns(table, contract_table), written)
+    report.rows_written = len(written)
+    if rejects:
+        report.rejects_file = out_dir / REJECTS_DIR / f"{table.table}.csv"
+        _write(report.rejects_file, ["_source_file", "_line", "_reasons", *_source_columns(source_dir, source)],
+               rejects)
+    return report
+
+
+def _output_columns(table: TableSpec, contract_table: ContractTable) -> list[str]:
+    """The contract columns the table's mapping fills, in contract order."""
+    filled = {spec.target for spec in table.columns}
+    if table.attributes is not None:
+        filled.add(ATTRIBUTE_COLUMNS[table.table])
+    for activity in table.activities:
+        filled |= set(ACTIVITY_COLUMNS) | {spec.target for spec in activity.columns}
+        if activity.properties is not None:
+            filled.add("properties")
+    return [c for c in contract_table.column_names if c in filled]
+
+
+def _count_warnings(table: TableSpec) -> list[str]:
+    """Why events from counts are not point in time."""
+    if not any(a.count is not None for a in table.activities):
+        return []
+    return [(f"{table.table}: events made from count columns are dated at one timestamp each: good for current "
+            "scores, but counts exported today include later activity, so backtests and `as_of` builds on them "
+            "are not point in time")]
+
+
+def _snapshot_warnings(mapping: Mapping) -> list[str]:
+    """Which columns are dated at `snapshot_at`, and why that is not point in time."""
+    dated = []
+    for table in mapping.tables:
+        specs = [*table.columns, *(table.attributes or ()), *(s for a in table.activities for s in a.specs())]
+        targets = sorted({spec.target for spec in specs if spec.snapshot})
+        if targets:
+            dated.append(f"{table.table} ({', '.join(targets)})")
+    if not dated:
+        return []
+    return [(f"dated at the snapshot {mapping.snapshot_at} (snapshot_at): {'; '.join(dated)}. Snapshot-dated "
+            "data is not point in time: it is the export's state as of the snapshot, not when things happened, "
+            "so do not backtest, calibrate or read times to MQL on it")]
 
 
 def _prepare_out_dir(out_dir: Path, contract: dict[str, ContractTable]) -> None:
@@ -239,7 +262,10 @@ def _prepare_out_dir(out_dir: Path, contract: dict[str, ContractTable]) -> None:
 
 
 def _reason(error: str) -> str:
-    """A reason code for counting: the message without the row-specific value."""
+    """A reason code for counting: the message without the row-specific value (an activity's name kept)."""
+    if error.startswith("activity ") and ": " in error:
+        activity, rest = error.split(": ", 1)
+        return f"{activity}: {_reason(rest)}"
     head = error.split(": ", 2)
     if "is not in the mapping's value map" in error:
         return f"{head[0]}: value not in the value map"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from scripts.importer.mapping import PLACEHOLDER, ColumnSpec
+from scripts.importer.specs import PLACEHOLDER, ColumnSpec
 
 TRUE_VALUES = {"true", "t", "yes", "y", "1"}
 FALSE_VALUES = {"false", "f", "no", "n", "0"}
@@ -33,6 +34,29 @@ def transform(value: str, names: tuple[str, ...] | list[str]) -> str:
     return value
 
 
+def _is_null(value: str, null_values: frozenset[str]) -> bool:
+    """Whether a source value is one of the spec's `null_values` (text ignoring case, or the same number)."""
+    if value.casefold() in null_values:
+        return True
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    return any(_same_number(number, null) for null in null_values)
+
+
+def _same_number(number: float, text: str) -> bool:
+    try:
+        return float(text) == number
+    except ValueError:
+        return False
+
+
+def _cell(row: Mapping[str, str], column: str, null_values: frozenset[str]) -> str:
+    value = (row.get(column) or "").strip()
+    return "" if value and null_values and _is_null(value, null_values) else value
+
+
 def _raw(spec: ColumnSpec, row: Mapping[str, str]) -> str:
     if spec.constant is not None:
         return spec.constant
@@ -40,7 +64,7 @@ def _raw(spec: ColumnSpec, row: Mapping[str, str]) -> str:
         parts: list[str] = []
         position = 0
         for match in PLACEHOLDER.finditer(spec.template):
-            value = (row.get(match.group(1).strip()) or "").strip()
+            value = _cell(row, match.group(1).strip(), spec.null_values)
             if not value:
                 return ""  # a template with an empty placeholder makes no value
             if match.group(2):
@@ -51,10 +75,43 @@ def _raw(spec: ColumnSpec, row: Mapping[str, str]) -> str:
         parts.append(spec.template[position:])
         return "".join(parts)
     for column in spec.columns:
-        value = (row.get(column) or "").strip()
+        value = _cell(row, column, spec.null_values)
         if value:
             return value
     return ""
+
+
+def _parse_number(value: str, spec: ColumnSpec, source: str, what: str = "a number") -> float:
+    """A finite number from text (',' as a thousands separator), or UnmappableValue."""
+    try:
+        number = float(value.replace(",", ""))
+    except ValueError as error:
+        raise UnmappableValue(f"{spec.target}: {value!r} of {source} is not {what}") from error
+    if not math.isfinite(number):
+        raise UnmappableValue(f"{spec.target}: {value!r} of {source} is not {what}")
+    return number
+
+
+def _numeric(value: str, spec: ColumnSpec, source: str) -> str:
+    """The numeric steps in order: multiply, divide, add, round."""
+    number = _parse_number(value, spec, source)
+    if spec.multiply is not None:
+        number *= spec.multiply
+    if spec.divide is not None:
+        number /= spec.divide
+    if spec.add is not None:
+        number += spec.add
+    if spec.round_digits is not None:
+        number = round(number, spec.round_digits)
+    if not math.isfinite(number):
+        raise UnmappableValue(f"{spec.target}: {value!r} of {source} is out of range")
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def number_value(text: str) -> int | float:
+    """A checked number's text as a JSON number (whole numbers as integers)."""
+    number = float(text.replace(",", ""))
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
 
 def _zone(name: str | None) -> ZoneInfo | None:
@@ -86,7 +143,7 @@ def _datetime(value: str, spec: ColumnSpec, logical_type: str) -> str:
 def evaluate(spec: ColumnSpec, row: Mapping[str, str], logical_type: str = "varchar") -> str:
     """The contract value for `spec` on `row` ("" for none); raises UnmappableValue when the row is unmappable."""
     value = _raw(spec, row)
-    source = ", ".join(spec.columns) or spec.template or "constant"
+    source = ", ".join(spec.columns) or spec.template or ("snapshot_at" if spec.snapshot else "constant")
     if value and spec.transform:
         value = transform(value, spec.transform)
     if value and spec.values is not None:
@@ -96,25 +153,15 @@ def evaluate(spec: ColumnSpec, row: Mapping[str, str], logical_type: str = "varc
             value = ""
         elif spec.unmapped == "reject":
             raise UnmappableValue(f"{spec.target}: value {value!r} of {source} is not in the mapping's value map")
-    if value and spec.multiply is not None:
-        try:
-            number = float(value.replace(",", "")) * spec.multiply
-        except ValueError as error:
-            raise UnmappableValue(f"{spec.target}: {value!r} of {source} is not a number") from error
-        value = str(int(number)) if number.is_integer() else repr(number)
+    if value and spec.numeric:
+        value = _numeric(value, spec, source)
     if value and spec.kind == "integer":
-        try:
-            number = float(value.replace(",", ""))
-        except ValueError as error:
-            raise UnmappableValue(f"{spec.target}: {value!r} of {source} is not a whole number") from error
+        number = _parse_number(value, spec, source, "a whole number")
         if not number.is_integer():
             raise UnmappableValue(f"{spec.target}: {value!r} of {source} is not a whole number")
         value = str(int(number))
     elif value and spec.kind == "number":
-        try:
-            float(value.replace(",", ""))
-        except ValueError as error:
-            raise UnmappableValue(f"{spec.target}: {value!r} of {source} is not a number") from error
+        _parse_number(value, spec, source)
     elif value and spec.kind == "boolean":
         lowered = value.lower()
         if lowered not in TRUE_VALUES | FALSE_VALUES:
@@ -122,6 +169,8 @@ def evaluate(spec: ColumnSpec, row: Mapping[str, str], logical_type: str = "varc
         value = "true" if lowered in TRUE_VALUES else "false"
     if value and spec.formats:
         value = _datetime(value, spec, logical_type)
+    elif value and spec.snapshot and logical_type == "date":
+        value = value[:10]
     if not value and spec.required:
         raise UnmappableValue(f"{spec.target}: required value is empty (from {source})")
     return value

@@ -76,6 +76,9 @@ def test_olist_mapping_maps_rows_and_reports_the_unmappable_ones(olist_export: P
     assert rows["lead04"]["lead_source"] == ""  # 'unknown' means no information
     assert rows["lead01"]["lead_source"] == "social"  # unmapped values are kept for staging to classify
     assert rows["lead01"]["created_at"] == "2018-02-01 02:00:00"  # Sao Paulo midnight (summer time) in UTC
+    # the raw origin and landing page pass through as custom attributes, for fit rules on them
+    assert rows["lead01"]["custom_attributes"] == '{"landing_page_id":"lp1","origin":"social"}'
+    assert rows["lead04"]["custom_attributes"] == '{"landing_page_id":"lp3","origin":"unknown"}'
     events = _read(out / "events.csv")
     assert {(e["event_id"], e["event_type"]) for e in events} == {
         ("lead01:first_contact", "form_submit"), ("lead02:first_contact", "form_submit"),
@@ -206,6 +209,7 @@ def test_documented_hubspot_example_maps_wide_activity_columns_to_events(tmp_pat
     contacts = _read(out / "contacts.csv")
     assert [c["contact_id"] for c in contacts] == ["101"]  # 102's create date is not in any listed format
     assert contacts[0]["email"] == "ana@acme.com" and contacts[0]["owner_id"] == "jo-rep"
+    assert contacts[0]["custom_attributes"] == '{"form_submissions":3,"original_source":"paid_search"}'
     assert by_table["contacts"].rejected == 1
     events = _read(out / "events.csv")
     assert sorted(e["event_id"] for e in events) == ["101:email_open:1", "101:email_open:2", "101:form:1",
@@ -221,6 +225,8 @@ def test_documented_hubspot_example_maps_wide_activity_columns_to_events(tmp_pat
     assert (deals.rows_written, deals.rejected) == (1, 2)
     assert deals.reasons == {"amount: not a number": 1, "stage: value not in the value map": 1}
     assert any("not point in time" in warning for warning in report.warnings)
+    assert "events: activity email_open: 1 rows synthesize more than 1 email_open events at one time; rule E08 " \
+           "scores only 1 a day (1 events will score 0)" in report.warnings  # the project's own rule seed
 
 
 def test_a_folder_with_other_contract_files_is_refused_and_a_previous_import_replaced(olist_export: Path,
