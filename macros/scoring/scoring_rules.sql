@@ -28,14 +28,14 @@
         {%- do rule.update({'condition': _event_condition(where, rule)}) -%}
         {%- do rule.update({'quantity': _event_quantity(where, rule)}) -%}
         {%- if rule.points is none or rule.points == 0 -%}{{ _rule_error(where, 'points must be a non-zero number') }}{%- endif -%}
-        {%- set sign = 1 if rule.score_family == 'engagement' else -1 -%}
-        {%- if rule.points * sign < 0 -%}{{ _rule_error(where, rule.score_family ~ ' rules need ' ~ ('positive' if sign > 0 else 'negative') ~ ' points, got ' ~ rule.points) }}{%- endif -%}
+        {%- if rule.score_family == 'negative' and rule.points > 0 -%}{{ _rule_error(where, 'negative rules need negative points, got ' ~ rule.points) }}{%- endif -%}
+        {%- set sign = 1 if rule.points > 0 else -1 -%}
         {%- if rule.max_points is not none and rule.max_points * sign <= 0 -%}{{ _rule_error(where, 'max_points (cap) must have the same sign as points, got ' ~ rule.max_points) }}{%- endif -%}
         {%- if rule.max_per_day is not none and rule.max_per_day < 1 -%}{{ _rule_error(where, 'max_per_day must be at least 1, got ' ~ rule.max_per_day) }}{%- endif -%}
         {%- if rule.window_days is not none and rule.window_days <= 0 -%}{{ _rule_error(where, 'window_days must be positive, got ' ~ rule.window_days) }}{%- endif -%}
         {%- if rule.half_life_days is not none and rule.half_life_days <= 0 -%}{{ _rule_error(where, 'half_life_days must be positive, got ' ~ rule.half_life_days) }}{%- endif -%}
-        {%- if rule.score_family == 'negative' and (rule.half_life_days is not none or rule.window_days is not none) -%}{{ _rule_error(where, 'negative points are permanent: leave half_life_days and window_days empty (a penalty that fades or expires lets a score rise between events, at instants no event marks, and MQL times would be inexact)') }}{%- endif -%}
-        {%- if rule.score_family == 'negative' and rule.is_fast_track -%}{{ _rule_error(where, 'a negative rule cannot be fast-track') }}{%- endif -%}
+        {%- if rule.points < 0 and (rule.half_life_days is not none or rule.window_days is not none) -%}{{ _rule_error(where, 'negative points are permanent: leave half_life_days and window_days empty (a penalty that fades or expires lets a score rise between events, at instants no event marks, and MQL times would be inexact)') }}{%- endif -%}
+        {%- if rule.points < 0 and rule.is_fast_track -%}{{ _rule_error(where, 'a rule with negative points cannot be fast-track') }}{%- endif -%}
         {%- do rules.append(rule) -%}
     {%- endfor -%}
     {{ return(rules) }}
