@@ -391,11 +391,11 @@ def import_export(
         return
     console.rule(f"mql import: {report.mapping_name}")
     table = Table(title=f"Contract files written to {out}")
-    for column in ("table", "source rows", "rows written", "rejected"):
+    for column in ("table", "source rows", "rows written", "rejected", "skipped"):
         table.add_column(column, justify="right" if column != "table" else "left")
     for item in report.tables:
         table.add_row(item.table, f"{item.source_rows:,}", f"{item.rows_written:,}",
-                      f"[red]{item.rejected:,}[/]" if item.rejected else "0")
+                      f"[red]{item.rejected:,}[/]" if item.rejected else "0", f"{item.skipped:,}")
     console.print(table)
     for item in report.tables:
         if item.rejected:
