@@ -81,17 +81,42 @@ def load(
     console.print(f"loaded {sum(report.rows.values()):,} raw rows into {database} (schema {paths.raw_schema()})")
 
 
-def _dbt(args: list[str]) -> None:
+def _dbt(args: list[str], dbt_vars: dict[str, object] | None = None) -> None:
     try:
-        run_dbt(args)
+        run_dbt(args, dbt_vars=dbt_vars)
     except DbtError as error:
         _fail(str(error))
+
+
+VARS_HELP = ("dbt vars for this run, a YAML or JSON mapping as dbt's --vars takes, e.g. "
+             "'{mql_engagement_threshold: 40, as_of: \"2026-03-31 23:59:59\"}'; they override dbt_project.yml vars.")
+
+
+def _parse_vars(text: str | None) -> dict[str, object]:
+    """The `--vars` option as a dict (empty when not given); a value that is not a mapping fails with a message."""
+    import json
+
+    import yaml
+
+    if text is None or not text.strip():
+        return {}
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        _fail(f"--vars is not valid YAML: {error}")
+        return {}
+    if not isinstance(parsed, dict):
+        _fail(f"--vars must be a mapping such as '{{mql_engagement_threshold: 40}}', got {text!r}")
+        return {}
+    # YAML reads an unquoted 2026-03-31 as a date: pass such values on as text, as dbt's own --vars would see them
+    return {str(key): value for key, value in json.loads(json.dumps(parsed, default=str)).items()}
 
 
 @app.command()
 def build(
     select: Annotated[str | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
     full_refresh: Annotated[bool, typer.Option(help="Rebuild incremental models from scratch.")] = False,
+    dbt_vars: Annotated[str | None, typer.Option("--vars", help=VARS_HELP)] = None,
 ) -> None:
     """Build the warehouse: `dbt build` (seeds, models, snapshots, data and unit tests)."""
     args = ["build"]
@@ -99,7 +124,7 @@ def build(
         args += ["--select", select]
     if full_refresh:
         args.append("--full-refresh")
-    _dbt(args)
+    _dbt(args, _parse_vars(dbt_vars) or None)
 
 
 @app.command()
@@ -108,10 +133,13 @@ def test(
     all_rows: Annotated[bool, typer.Option(
         help="Test every row of the event-volume models, not only the rows their latest build wrote "
              "(var data_test_scope: all); slower, e.g. for a nightly check.")] = False,
+    dbt_vars: Annotated[str | None, typer.Option("--vars", help=VARS_HELP + " Use the vars the build used.")] = None,
 ) -> None:
     """Run the dbt data tests and unit tests on the built warehouse."""
-    _dbt(["test", *(["--select", select] if select else []),
-          *(["--vars", '{"data_test_scope": "all"}'] if all_rows else [])])
+    variables = _parse_vars(dbt_vars)
+    if all_rows:
+        variables["data_test_scope"] = "all"
+    _dbt(["test", *(["--select", select] if select else [])], variables or None)
 
 
 def print_summary(database: Path) -> None:
@@ -268,6 +296,9 @@ register_calibrate(app)
 from scripts.warehouses_cli import register as register_warehouses
 
 register_warehouses(app)
+from scripts.examples_cli import register as register_examples
+
+register_examples(app)
 # (end of extension commands)
 
 

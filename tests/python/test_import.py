@@ -81,8 +81,8 @@ def test_olist_mapping_maps_rows_and_reports_the_unmappable_ones(olist_export: P
     assert rows["lead04"]["custom_attributes"] == '{"landing_page_id":"lp3","origin":"unknown"}'
     events = _read(out / "events.csv")
     assert {(e["event_id"], e["event_type"]) for e in events} == {
-        ("lead01:first_contact", "form_submit"), ("lead02:first_contact", "form_submit"),
-        ("lead04:first_contact", "form_submit")}
+        ("lead01:first_contact", "contact_sales"), ("lead02:first_contact", "contact_sales"),
+        ("lead04:first_contact", "contact_sales")}
     deals = by_table["opportunities"]
     assert (deals.rows_written, deals.rejected) == (1, 1)
     assert _read(out / "_rejects" / "opportunities.csv")[0]["mql_id"] == "lead02"
