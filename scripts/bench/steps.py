@@ -14,24 +14,42 @@ from scripts.bench.rules import read_rules
 from scripts.paths import PROJECT_ROOT
 
 TOLERANCE = 1e-6
+MODES = ("combined", "fit_and_engagement")
 
 
-def _settings() -> dict[str, float | None]:
+def qualification_settings(config: dict[str, object]) -> dict[str, object]:
+    """The qualification setting of the dbt vars `config` (see `lower_bound_sql`): grades become fit-point floors
+    through fit_grade_bands (grade D: no floor)."""
+    bands = {str(k).strip().upper(): float(v) for k, v in config["fit_grade_bands"].items()}
+
+    def floor(name: str) -> float | None:
+        grade = str(config[name]).strip().upper()
+        if grade not in ("A", "B", "C", "D"):
+            raise SystemExit(f"var {name}: must be one of A, B, C, D, got {config[name]!r}")
+        return bands.get(grade)
+
+    mode = config["qualification_mode"]
+    if mode not in MODES:
+        raise SystemExit(f"var qualification_mode: must be one of {', '.join(MODES)}, got {mode!r}")
+    return {"mode": mode, "min_fit": floor("mql_min_fit_grade"),
+            "engagement_threshold": float(config["mql_engagement_threshold"]),
+            "combined_threshold": float(config["mql_combined_threshold"]),
+            "fast_track_enabled": config.get("fast_track_enabled", True) is True,
+            "fast_track_min_fit": floor("fast_track_min_fit_grade")}
+
+
+def _settings() -> dict[str, object]:
     import yaml
 
     config = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
-    bands = {k: float(v) for k, v in config["fit_grade_bands"].items()}
-    if config["qualification_mode"] != "fit_and_engagement":
-        raise SystemExit("the lower bound implements qualification_mode fit_and_engagement only")
-    return {"min_fit": bands.get(config["mql_min_fit_grade"]),
-            "engagement_threshold": float(config["mql_engagement_threshold"]),
-            "fast_track_min_fit": bands.get(config["fast_track_min_fit_grade"])
-            if config.get("fast_track_enabled", True) else float("inf")}
+    return qualification_settings(config)
 
 
 DBT_SCORES = """
 select source_id as event_id, engagement_score from intermediate.int_contact_score_history where instant_kind = 'event'
 """
+# Candidates at event instants only, on both sides: the lower bound sees events alone (a lead's creation and its fit
+# changes are instants of the score history too, and this comparison leaves their candidates out).
 DBT_FIRST = """
 select contact_id, min(scored_at) from intermediate.int_contact_score_history
 where instant_kind = 'event' and ((meets_threshold and not met_threshold_before) or is_fast_track_hit)
