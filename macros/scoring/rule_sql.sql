@@ -78,7 +78,7 @@
             {%- if numeric -%}
                 {%- do tests.append(value ~ ' ' ~ condition.operator ~ ' ' ~ condition.number) -%}
             {%- elif condition.operator == 'contains' -%}
-                {%- do tests.append('lower(' ~ value ~ ') like ' ~ sql_literal('%' ~ (condition.choices[0] | lower) ~ '%')) -%}
+                {%- do tests.append(dbt.position(sql_literal(condition.choices[0] | lower), 'lower(' ~ value ~ ')') ~ ' > 0') -%}
             {%- else -%}
                 {%- set quoted = [] -%}
                 {%- for item in condition.choices -%}{%- do quoted.append(sql_literal(item | string)) -%}{%- endfor -%}

@@ -76,8 +76,8 @@ def test_broken_rule_seed_fails_naming_the_row(project_copy: Path, rule_id: str,
     [
         ("F10", "attribute", "favourite_colour",
          r"fit_rules\.csv line 11 \(rule_id F10\): unknown attribute 'favourite_colour' .*custom_attributes\.csv"),
-        ("F11", "attribute_value", "software", r"line 12 \(rule_id F11\): value 'software' of attribute 'industry' is "
-                                               r"also matched by rule F10"),
+        ("F11", "attribute_value", "software", (r"line 12 \(rule_id F11\): value 'software' of attribute 'industry' is "
+                                               r"also matched by rule F10")),
     ],
 )
 def test_broken_fit_rule_seed_fails_naming_the_row(project_copy: Path, rule_id: str, column: str, value: str,
@@ -106,8 +106,8 @@ CUSTOM = [{"attribute": "visits", "entity": "contact", "data_type": "number", "d
     [
         ({"fit_rules": [_fit_rule("B1", "visits", min_value=0, max_value=10),
                         _fit_rule("B2", "visits", min_value=5)]},
-         r"var rubric_rows\.fit_rules item 2 \(rule_id B2\): bin \[5, inf\) of attribute 'visits' overlaps bin "
-         r"\[0, 10\) of rule B1"),
+         (r"var rubric_rows\.fit_rules item 2 \(rule_id B2\): bin \[5, inf\) of attribute 'visits' overlaps bin "
+         r"\[0, 10\) of rule B1")),
         ({"fit_rules": [_fit_rule("B1", "plan", min_value=1)]},
          r"item 1 \(rule_id B1\): attribute 'plan' is text: numeric bins"),
         ({"fit_rules": [_fit_rule("B1", "visits", min_value=10, max_value=5)]},
