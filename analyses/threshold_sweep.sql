@@ -3,9 +3,10 @@
     all leads. The same definitions as `mql calibrate` (which adds the time-based training/holdout split,
     bootstrap intervals and a recommendation for a goal):
 
-    - a lead is an MQL of the period when its first qualifying instant under the setting (a score-history row
-      meeting it, or a fast-track hit, while not disqualified) falls in the period, before sales took the lead
-      (its first SQL stage or opportunity);
+    - a lead is an MQL of the period when its first MQL under the setting falls in the period, before sales took
+      the lead (its first SQL stage or opportunity); who is an MQL when is the warehouse's one definition (macro
+      `mql_crossing_candidates`: crossings, qualification at the first instant, fast-track hits, never while
+      disqualified), so the count is what a build with that setting makes;
     - it converts when the outcome follows within `calibration_horizon_days`; precision (`mql_precision`) is
       that share for `calibration_outcome` (sql, opportunity or won);
     - recall: of the leads reaching the outcome in the period, the share that qualified within the horizon before;
@@ -24,6 +25,7 @@
 {%- if outcome not in ['sql', 'opportunity', 'won'] -%}
     {{ exceptions.raise_compiler_error("var calibration_outcome: must be sql, opportunity or won, got '" ~ outcome ~ "'") }}
 {%- endif -%}
+{%- set grid = mql_threshold_grid(mode, step, max_threshold) -%}
 
 with
 
@@ -58,62 +60,30 @@ lead_outcomes as (
     left join opportunity_outcomes on leads.contact_id = opportunity_outcomes.contact_id
 ),
 
-grades as (
-    {%- if mode == 'combined' %}
+sweep_settings as (
+    {%- for item in grid %}
     select
-        'any' as min_fit_grade,
-        'ABCD' as allowed_grades
-    {%- else %}
-    select
-        'A' as min_fit_grade,
-        'A' as allowed_grades
-    union all
-    select
-        'B' as min_fit_grade,
-        'AB' as allowed_grades
-    union all
-    select
-        'C' as min_fit_grade,
-        'ABC' as allowed_grades
-    union all
-    select
-        'D' as min_fit_grade,
-        'ABCD' as allowed_grades
-    {%- endif %}
+        '{{ item.setting.setting_id }}' as setting_id,
+        '{{ item.grade }}' as min_fit_grade,
+        cast({{ item.threshold }} as {{ type_double() }}) as threshold
+    {{- '' if loop.last else '\n    union all' }}
+    {%- endfor %}
 ),
 
-thresholds as (
-    select cast((generated_number - 1) * {{ step }} as {{ dbt.type_float() }}) as threshold
-    from ({{ dbt.generate_series(max_threshold // step + 1) }}) as series
-),
-
-qualifying_instants as (
-    select
-        contact_id,
-        scored_at,
-        fit_grade,
-        is_fast_track_hit,
-        {{ 'total_score' if mode == 'combined' else 'engagement_score' }} as score
-    from score_history
-    where instant_kind in ('event', 'fit_change') and not is_disqualified
+crossings as (
+    {{ mql_crossing_candidates('score_history', grid | map(attribute='setting') | list) }}
 ),
 
 first_qualifications as (
     select
-        grades.min_fit_grade,
-        thresholds.threshold,
-        qualifying_instants.contact_id,
-        min(qualifying_instants.scored_at) as qualified_at
-    from qualifying_instants
-    cross join grades
-    inner join thresholds
-        on
-            qualifying_instants.is_fast_track_hit
-            or (
-                position(qualifying_instants.fit_grade in grades.allowed_grades) > 0
-                and qualifying_instants.score >= thresholds.threshold
-            )
-    group by grades.min_fit_grade, thresholds.threshold, qualifying_instants.contact_id
+        sweep_settings.min_fit_grade,
+        sweep_settings.threshold,
+        crossings.contact_id,
+        min(crossings.scored_at) as qualified_at
+    from crossings
+    inner join sweep_settings on crossings.setting_id = sweep_settings.setting_id
+    where crossings.is_first_in_epoch
+    group by sweep_settings.min_fit_grade, sweep_settings.threshold, crossings.contact_id
 ),
 
 qualified as (

@@ -104,12 +104,15 @@ def _print_calibration(result: ThresholdCalibration) -> None:
                         "90% bootstrap intervals)")
     for column in ("threshold", "MQLs/month", "MQL->SQL", "MQL->opp", "precision", "recall", "lift", "F"):
         table.add_column(column, justify="right")
+    recommended = result.recommended.threshold if result.has_recommendation else None
     for row in _sweep_rows(result.sweep, grade, result.recommended.threshold, current).itertuples(index=False):
         mark = ""
-        if row.threshold == result.recommended.threshold:
+        if recommended is not None and row.threshold == recommended:
             mark = " <- recommended"
         elif current is not None and row.threshold == current:
             mark = " <- current"
+        if row.qualifies_nobody or row.qualifies_everybody:
+            mark += " (nobody)" if row.qualifies_nobody else " (everybody)"
         table.add_row(f"{row.threshold:g}{mark}", _num(row.mqls_per_month), _pct(row.mql_to_sql),
                       _pct(row.mql_to_opportunity),
                       f"{_pct(row.precision)} {_interval([row.precision_low, row.precision_high], blank=True)}",
@@ -117,9 +120,12 @@ def _print_calibration(result: ThresholdCalibration) -> None:
     console.print(table)
     training = summary["training"]
     stability = summary.get("stability") or {}
-    console.print(f"Recommended: [bold]{result.recommended.label()}[/] (chosen by "
-                  f"{stability.get('share_choosing_recommended', 0):.0%} of bootstrap replicates; threshold "
-                  f"interval {_interval(stability.get('threshold_interval'), percent=False)})", highlight=False)
+    if result.has_recommendation:
+        console.print(f"Recommended: [bold]{result.recommended.label()}[/] (chosen by "
+                      f"{stability.get('share_choosing_recommended', 0):.0%} of bootstrap replicates; threshold "
+                      f"interval {_interval(stability.get('threshold_interval'), percent=False)})", highlight=False)
+    else:
+        console.print(f"[bold]No recommendation[/]: {summary['no_recommendation']}", highlight=False)
     if "holdout" in summary:
         hold = summary["holdout"]
         check = Table(title="Holdout validation (later period, not used to choose)")
@@ -149,8 +155,10 @@ def _print_calibration(result: ThresholdCalibration) -> None:
             console.print(f"  {name}: {before} -> {after}", highlight=False)
         overrides = ", ".join(f"{name}: {after}" for name, (_, after) in change.items())
         console.print(f"  .venv/bin/mql build  # after editing; or dbt build --vars '{{{overrides}}}'", highlight=False)
-    else:
+    elif result.has_recommendation:
         console.print("\nThe current setting is already the recommended one: no var to change.")
+    else:
+        console.print("\nNo var to change: keep the current setting.")
 
 
 def _print_channels(result: ThresholdCalibration) -> None:
@@ -162,16 +170,20 @@ def _print_channels(result: ThresholdCalibration) -> None:
                 & (table["min_fit_grade"] == (result.current.min_fit_grade or ""))]
     if rec.empty:
         return
+    columns = ["channel", "leads created", "lead conv.", "MQLs current", "conv. current"]
+    if result.has_recommendation:
+        columns += ["MQLs recommended", "conv. recommended"]
     out = Table(title=f"Conversion by channel ({period} period)")
-    for column in ("channel", "leads created", "lead conv.", "MQLs current", "conv. current", "MQLs recommended",
-                   "conv. recommended"):
+    for column in columns:
         out.add_column(column, justify="right" if column != "channel" else "left")
     current_by = {row.channel: row for row in cur.itertuples(index=False)}
     for row in rec.sort_values("leads_created", ascending=False).itertuples(index=False):
         c = current_by.get(row.channel)
-        out.add_row(str(row.channel), f"{row.leads_created:,}", _pct(row.lead_conversion),
-                    f"{c.mqls:,}" if c is not None else "-", _pct(c.mql_conversion) if c is not None else "-",
-                    f"{row.mqls:,}", _pct(row.mql_conversion))
+        cells = [str(row.channel), f"{row.leads_created:,}", _pct(row.lead_conversion),
+                 f"{c.mqls:,}" if c is not None else "-", _pct(c.mql_conversion) if c is not None else "-"]
+        if result.has_recommendation:
+            cells += [f"{row.mqls:,}", _pct(row.mql_conversion)]
+        out.add_row(*cells)
     console.print(out)
 
 
@@ -212,9 +224,12 @@ def _print_rules(rules: RuleCalibration) -> None:
                       f"{_pct(equal['proposed_precision'])} ({equal['proposed_mqls']} MQLs, "
                       f"difference {_interval(equal['difference_interval'])})", highlight=False)
         proposal = backtest["proposed_recommended"]
-        console.print(f"Proposed rubric at its calibrated threshold: {proposal['setting']}; to adopt: copy "
-                      "the proposed seeds over seeds/scoring/ and set "
-                      + ", ".join(f"{k}: {v[1]}" for k, v in proposal["var_change"].items()), highlight=False)
+        if proposal["setting"] is None:
+            console.print(f"Proposed rubric: {proposal['note']}", highlight=False)
+        else:
+            console.print(f"Proposed rubric at its calibrated threshold: {proposal['setting']}; to adopt: copy "
+                          "the proposed seeds over seeds/scoring/ and set "
+                          + ", ".join(f"{k}: {v[1]}" for k, v in proposal["var_change"].items()), highlight=False)
     elif backtest:
         console.print(f"[yellow]backtest {backtest}[/]", highlight=False)
     predictive = summary.get("predictive")

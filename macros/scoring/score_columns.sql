@@ -79,28 +79,16 @@
     end
 {%- endmacro %}
 
-{#- True when fit and engagement points qualify a lead under the configured qualification mode. -#}
+{#- True when fit and engagement points qualify a lead under the configured setting (`scoring_config()`); the
+    definition is `meets_mql_setting` (macros/scoring/mql_crossing_candidates.sql), shared with calibration. -#}
 {% macro meets_mql_threshold(fit_points, engagement_points) -%}
-    {%- set config = scoring_config() -%}
-    {%- if config.mode == 'combined' -%}
-        ({{ fit_points }} + {{ engagement_points }} >= {{ config.combined_threshold }})
-    {%- elif config.min_fit_points is none -%}
-        ({{ engagement_points }} >= {{ config.engagement_threshold }})
-    {%- else -%}
-        ({{ fit_points }} >= {{ config.min_fit_points }} and {{ engagement_points }} >= {{ config.engagement_threshold }})
-    {%- endif -%}
+    {{ meets_mql_setting(fit_points, engagement_points, mql_setting_literals(mql_setting())) }}
 {%- endmacro %}
 
-{#- True when a fast-track (hand-raiser) event qualifies a lead with these fit points. -#}
+{#- True when a fast-track (hand-raiser) event qualifies a lead with these fit points under the configured setting
+    (`meets_fast_track_setting`). -#}
 {% macro meets_fast_track(has_fast_track_points, fit_points) -%}
-    {%- set config = scoring_config() -%}
-    {%- if not config.fast_track_enabled -%}
-        false
-    {%- elif config.fast_track_min_fit_points is none -%}
-        ({{ has_fast_track_points }})
-    {%- else -%}
-        ({{ has_fast_track_points }} and {{ fit_points }} >= {{ config.fast_track_min_fit_points }})
-    {%- endif -%}
+    {{ meets_fast_track_setting(has_fast_track_points, fit_points, mql_setting_literals(mql_setting())) }}
 {%- endmacro %}
 
 {#- `column <= as_of` when a point-in-time build was asked for (var as_of), else true. -#}

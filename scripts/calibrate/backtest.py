@@ -16,7 +16,7 @@ snapshot for comparison. It is reported, never used: the rubric stays the scorin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,7 +131,8 @@ def calibrate_rules(database: Path, thresholds: ThresholdCalibration, options: C
             combined_current = float(current.dbt_vars.get("mql_combined_threshold", 100))  # type: ignore[arg-type]
             proposed = _proposed_version(current, seeds, combined_current)
             proposed_db = workspace.build(proposed)
-            result, backtest = _backtest(database, proposed_db, thresholds, options, periods.holdout)
+            result, backtest = _backtest(database, proposed_db, thresholds, options, periods.holdout,
+                                         proposed.dbt_vars)
             summary["backtest"] = result
             if predictive:
                 summary["predictive"] = _predictive(workspace, current, snaps, fit, frame, options,
@@ -153,7 +154,7 @@ def _metrics_row(name: str, setting: Setting, m: Metrics, k: int) -> dict[str, o
 
 
 def _backtest(current_db: Path, proposed_db: Path, thresholds: ThresholdCalibration, options: CalibrationOptions,
-              holdout: Period) -> tuple[dict[str, Any], pd.DataFrame]:
+              holdout: Period, proposed_vars: Mapping[str, object]) -> tuple[dict[str, Any], pd.DataFrame]:
     import duckdb
 
     periods = thresholds.periods
@@ -168,19 +169,23 @@ def _backtest(current_db: Path, proposed_db: Path, thresholds: ThresholdCalibrat
         # A one-point grid, so that "the same MQL volume" can be matched closely.
         grid = threshold_grid(connection, "combined", None, EQUAL_VOLUME_STEP)
         settings = settings_grid("combined", grid)
-        times = qualification_times(connection, frame, settings)
+        times = qualification_times(connection, frame, settings, proposed_vars)
         proposed_peak = peak_scores(connection, frame, holdout.start - h, holdout.end)
     with duckdb.connect(str(current_db), read_only=True) as connection:
         current_peak = peak_scores(connection, frame, holdout.start - h, holdout.end)
-    train = metrics(indicators(times, frame, periods.training, h, options.outcome))
-    choice = choose(settings, train, options.goal, min_mqls=options.min_mqls)
+    train_ind = indicators(times, frame, periods.training, h, options.outcome)
+    train = metrics(train_ind)
+    choice = choose(settings, train, options.goal, min_mqls=options.min_mqls,
+                    allowed=(train.mqls > 0) & ~train_ind.everybody)
     hold_ind = indicators(times, frame, holdout, h, options.outcome)
     hold = metrics(hold_ind)
     current_ind = indicators(thresholds.times, frame, holdout, h, options.outcome)
     current_hold = metrics(current_ind)
     k_current = _index(thresholds.settings, thresholds.current)
-    k_recommended = _index(thresholds.settings, thresholds.recommended)
-    volume = float(current_hold.mqls[k_current]) if k_current is not None else float(hold.mqls[choice.index])
+    k_recommended = (_index(thresholds.settings, thresholds.recommended) if thresholds.has_recommendation
+                     else None)
+    volume = (float(current_hold.mqls[k_current]) if k_current is not None
+              else float(hold.mqls[choice.index]) if choice.index is not None else 0.0)
     k_equal = nearest_volume(hold, volume)
     eligible, label = holdout_population(frame, holdout, options.outcome)
     y = label[eligible]
@@ -202,8 +207,9 @@ def _backtest(current_db: Path, proposed_db: Path, thresholds: ThresholdCalibrat
     if k_recommended is not None:
         rows.append(_metrics_row("current, calibrated threshold", thresholds.recommended, current_hold,
                                  k_recommended) | {"auc": auc_current})
-    rows.append(_metrics_row("proposed, calibrated threshold", settings[choice.index], hold, choice.index)
-                | {"auc": auc_proposed})
+    if choice.index is not None:
+        rows.append(_metrics_row("proposed, calibrated threshold", settings[choice.index], hold, choice.index)
+                    | {"auc": auc_proposed})
     rows.append(_metrics_row("proposed, current MQL volume", settings[k_equal], hold, k_equal)
                 | {"auc": auc_proposed})
     table = pd.DataFrame(rows)
@@ -223,7 +229,9 @@ def _backtest(current_db: Path, proposed_db: Path, thresholds: ThresholdCalibrat
         "proposed_recommended": {"setting": settings[choice.index].label(), "vars": settings[choice.index].dbt_vars(),
                                  "var_change": var_change(thresholds.current, settings[choice.index],
                                                          thresholds.all_vars),
-                                 "met_on_training": choice.met, "note": choice.note},
+                                 "met_on_training": choice.met, "note": choice.note}
+        if choice.index is not None else {"setting": None, "vars": {}, "var_change": {}, "met_on_training": False,
+                                          "note": f"no recommendation: {choice.note}"},
         "rows": table.to_dict(orient="records"),
     }
     return result, table

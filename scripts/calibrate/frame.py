@@ -1,16 +1,17 @@
 """Read what calibration needs from a built warehouse: leads with their outcome times, and for a grid of MQL
 settings the instant each lead would first have qualified.
 
-Qualification times come from `marts.fct_lead_score_history`, whose rows are the lead's scores at every instant
-they can change, each computed only from data up to that instant (point in time; tested against builds on
-truncated data). Between rows a score only falls, so the first row meeting a setting is the exact instant the
-lead would have become an MQL under it. Python never recomputes a score: it compares SQL-computed scores with
-thresholds.
+Qualification times come from the warehouse's own MQL definition (the dbt macro `mql_crossing_candidates`, run by
+`analyses/qualification_sweep.sql` for every candidate setting, see `scripts/calibrate/qualification.py`) over
+`marts.fct_lead_score_history`, whose rows are the lead's scores at every instant they can change, each computed
+only from data up to that instant (point in time; tested against builds on truncated data). Between rows a score
+only falls, so crossings happen at rows and their times are exact. Python neither recomputes a score nor decides
+who qualifies: a lead's first MQL under a setting is what a build with that setting gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -162,66 +163,26 @@ def settings_grid(mode: Mode, thresholds: Sequence[float], grades: Sequence[str]
     return [Setting(mode, grade, float(t)) for grade in (grades or GRADES) for t in thresholds]
 
 
-def qualification_times(connection: duckdb.DuckDBPyConnection, leads: LeadFrame,
-                        settings: Sequence[Setting]) -> FloatArray:
-    """Matrix (lead x setting) of the instant each lead first qualifies under each setting (NEVER if it does
-    not): the first score-history row meeting the threshold (and fit grade), or a fast-track hit, at an instant
-    the lead was not disqualified by sales. Fast-track eligibility is the warehouse's own (its build's vars)."""
+def qualification_times(connection: duckdb.DuckDBPyConnection, leads: LeadFrame, settings: Sequence[Setting],
+                        build_vars: Mapping[str, object] | None = None) -> FloatArray:
+    """Matrix (lead x setting) of the instant each lead first becomes an MQL under each setting (NEVER if it never
+    does), read from the warehouse's MQL definition (`qualification.first_mqls`): the first crossing (including a
+    lead that meets the setting at its first instant) or fast-track hit while sales has not disqualified it.
+    Everything a setting does not set (fit bands, fast-track) is `build_vars`' (the project's vars when None): pass
+    the vars the warehouse was built with."""
+    from scripts.calibrate.qualification import first_mqls
+
     index = leads.index()
     matrix = np.full((leads.n, len(settings)), NEVER)
     if not settings:
         return matrix
-    modes = {setting.mode for setting in settings}
-    if len(modes) != 1:
-        raise ValueError("qualification_times: all settings must share one mode")
-    mode = modes.pop()
-    value = "engagement_score" if mode == "fit_and_engagement" else "total_score"
-    grades = sorted({setting.min_fit_grade or "D" for setting in settings})
-    thresholds = sorted({setting.threshold for setting in settings})
-    allowed = {grade: "".join(GRADES[: GRADES.index(grade) + 1]) for grade in grades}
-    grade_rows = ", ".join(f"('{grade}', '{allowed[grade]}')" for grade in grades)
-    threshold_rows = ", ".join(f"({threshold!r})" for threshold in thresholds)
-    grade_filter = "position(history.fit_grade in grades.allowed) > 0" if mode == "fit_and_engagement" else "true"
-    crossings = connection.execute(f"""
-        with history as (
-            select contact_id, scored_at, {value} as score, fit_grade, is_fast_track_hit
-            from marts.fct_lead_score_history
-            where instant_kind in ('event', 'fit_change') and not is_disqualified
-        ),
-        grades (min_grade, allowed) as (values {grade_rows}),
-        thresholds (threshold) as (values {threshold_rows}),
-        graded as (
-            select history.contact_id, history.scored_at, history.score, grades.min_grade
-            from history inner join grades on {grade_filter}
-        ),
-        records as (
-            select *, max(score) over (
-                partition by contact_id, min_grade order by scored_at
-                rows between unbounded preceding and 1 preceding
-            ) as previous_best
-            from graded
-        )
-        select records.contact_id, records.min_grade, thresholds.threshold, epoch(min(records.scored_at))
-        from records inner join thresholds on records.score >= thresholds.threshold
-        where records.previous_best is null or records.score > records.previous_best
-        group by all
-    """).fetchall()
-    fast_track = connection.execute("""
-        select contact_id, epoch(min(scored_at)) from marts.fct_lead_score_history
-        where instant_kind in ('event', 'fit_change') and not is_disqualified and is_fast_track_hit
-        group by contact_id
-    """).fetchall()
-    column = {((s.min_fit_grade or "D") if mode == "fit_and_engagement" else "D", s.threshold): k
-              for k, s in enumerate(settings)}
-    for contact_id, grade, threshold, at in crossings:
-        position = index.get(contact_id)
-        k = column.get((grade, float(threshold)))
-        if position is not None and k is not None:
-            matrix[position, k] = min(matrix[position, k], float(at))
-    for contact_id, at in fast_track:
-        position = index.get(contact_id)
+    overrides = [{"setting_id": str(k), **setting.dbt_vars()} for k, setting in enumerate(settings)]
+    rows = first_mqls(connection, overrides, build_vars)
+    for setting_id, contact_id, at in zip(rows["setting_id"], rows["contact_id"], rows["first_mql_at"],
+                                          strict=True):
+        position = index.get(str(contact_id))
         if position is not None:
-            matrix[position, :] = np.minimum(matrix[position, :], float(at))
+            matrix[position, int(setting_id)] = float(at)
     return matrix
 
 
@@ -234,7 +195,7 @@ def peak_scores(connection: duckdb.DuckDBPyConnection, leads: LeadFrame, start: 
     handoff = {str(c): h for c, h in zip(leads.contact_id, leads.handoff_at, strict=True)}
     rows = connection.execute(f"""
         select contact_id, epoch(scored_at), {column} from marts.fct_lead_score_history
-        where instant_kind in ('event', 'fit_change')
+        where instant_kind <> 'sales_decision'
           and epoch(scored_at) >= ? and epoch(scored_at) < ?
     """, [start, end]).fetchall()
     index = leads.index()

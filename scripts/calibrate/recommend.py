@@ -7,7 +7,10 @@
 - **fbeta**: the best F-beta (beta > 1 favours recall, < 1 precision).
 
 Ties go to the higher conversion, then to the current setting's grade and the lower threshold. Settings with
-fewer than `min_mqls` MQLs are not recommended (a rate measured on a handful of leads is noise).
+fewer than `min_mqls` MQLs are not recommended (a rate measured on a handful of leads is noise), nor are settings
+the caller rules out (`allowed`: e.g. one that qualifies every new lead selects nobody out), nor any setting when no
+MQL of any allowed setting reaches the outcome: with nothing converting there is nothing to calibrate against (F and
+conversion are 0 everywhere, and the lowest threshold would win a tie).
 """
 
 from __future__ import annotations
@@ -43,9 +46,10 @@ class Goal:
 
 @dataclass(frozen=True)
 class Choice:
-    """The chosen setting's index and whether the goal was met (with a note when not)."""
+    """The chosen setting's index (None: no setting can be recommended) and whether the goal was met (with a note
+    when not)."""
 
-    index: int
+    index: int | None
     met: bool
     note: str = ""
 
@@ -59,13 +63,23 @@ def _order(primary: np.ndarray, secondary: np.ndarray, settings: list[Setting], 
 
 
 def choose(settings: list[Setting], point: Metrics, goal: Goal, *, min_mqls: int = DEFAULT_MIN_MQLS,
-           prefer_grade: str | None = None) -> Choice:
-    """The recommended setting for `goal` from one set of metrics (one value per setting)."""
-    enough = point.mqls >= min_mqls
+           prefer_grade: str | None = None, allowed: np.ndarray | None = None) -> Choice:
+    """The recommended setting for `goal` from one set of metrics (one value per setting), among the `allowed`
+    ones (all when None); `Choice.index` is None when none can be recommended."""
+    usable = point.mqls > 0
+    if allowed is not None:
+        usable = usable & np.asarray(allowed, dtype=bool)
+    if not usable.any():
+        if not (point.mqls > 0).any():
+            return Choice(None, False, "no setting qualifies any lead in the training period")
+        return Choice(None, False, "every setting that qualifies anyone qualifies every lead created in the training "
+                                   "period: no threshold separates leads")
+    if not (np.where(usable, point.true_positives, 0.0) > 0).any():
+        return Choice(None, False, "no MQL reaches the outcome within the horizon under any setting in the training "
+                                   "period: nothing to calibrate a threshold against")
+    enough = usable & (point.mqls >= min_mqls)
     if not enough.any():
-        enough = point.mqls > 0
-    if not enough.any():
-        return Choice(0, False, "no setting qualifies any lead in the training period")
+        enough = usable
     precision = np.where(enough, point.precision, np.nan)
     if goal.kind == "fbeta":
         score = np.where(enough, point.f_beta(goal.value), -1.0)
@@ -90,8 +104,9 @@ def choose(settings: list[Setting], point: Metrics, goal: Goal, *, min_mqls: int
 
 
 def choose_replicates(settings: list[Setting], replicates: Metrics, goal: Goal, *, min_mqls: int = DEFAULT_MIN_MQLS,
-                      prefer_grade: str | None = None) -> list[int]:
-    """The setting each bootstrap replicate would recommend (how stable the recommendation is)."""
+                      prefer_grade: str | None = None, allowed: np.ndarray | None = None) -> list[int]:
+    """The setting each bootstrap replicate would recommend (how stable the recommendation is); replicates that
+    can recommend none are left out."""
     chosen: list[int] = []
     for b in range(replicates.mqls.shape[0]):
         one = Metrics(
@@ -100,7 +115,9 @@ def choose_replicates(settings: list[Setting], replicates: Metrics, goal: Goal, 
             recall=replicates.recall[b], base_rate=replicates.base_rate[b], lift=replicates.lift[b],
             true_positives=replicates.true_positives[b], positives=replicates.positives[b],
         )
-        chosen.append(choose(settings, one, goal, min_mqls=min_mqls, prefer_grade=prefer_grade).index)
+        index = choose(settings, one, goal, min_mqls=min_mqls, prefer_grade=prefer_grade, allowed=allowed).index
+        if index is not None:
+            chosen.append(index)
     return chosen
 
 

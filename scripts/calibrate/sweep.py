@@ -10,6 +10,9 @@ Definitions (period P = [start, end), horizon H, target outcome o):
   of being created (what passing every lead to sales would give);
 - **F-beta** combines precision and recall.
 
+A setting **qualifies nobody** in P when it has no MQL there, and **everybody** when every lead created in P becomes
+an MQL under it (before sales takes it): either way it selects nothing, and it is never recommended.
+
 Every statistic is a weighted count over leads, so bootstrap replicates are one matrix product.
 """
 
@@ -41,6 +44,7 @@ class Indicators:
     new_lead: npt.NDArray[np.bool_]  # n: created in the period
     new_converted: npt.NDArray[np.bool_]  # n: created in the period, target outcome within the horizon
     target: Outcome
+    everybody: npt.NDArray[np.bool_]  # K: every lead created in the period qualifies (the setting selects nobody out)
 
 
 def indicators(times: FloatArray, leads: LeadFrame, period: Period, horizon_seconds: float,
@@ -61,7 +65,8 @@ def indicators(times: FloatArray, leads: LeadFrame, period: Period, horizon_seco
     new_lead = (leads.created_at >= period.start) & (leads.created_at < period.end)
     new_converted = new_lead & (target_at <= np.minimum(leads.created_at + horizon_seconds,
                                                        period.observed_until))
-    return Indicators(period, qualified, converted, positive, recalled, new_lead, new_converted, target)
+    everybody = valid[new_lead].all(axis=0) if new_lead.any() else np.zeros(times.shape[1], dtype=bool)
+    return Indicators(period, qualified, converted, positive, recalled, new_lead, new_converted, target, everybody)
 
 
 @dataclass
@@ -112,9 +117,11 @@ def metrics(ind: Indicators, weights: np.ndarray | None = None) -> Metrics:
                    positives=np.array(positives))
 
 
-def sweep_table(settings: Sequence[Setting], point: Metrics, period: Period, beta: float,
+def sweep_table(settings: Sequence[Setting], point: Metrics, ind: Indicators, beta: float,
                 replicates: Metrics | None = None, level: float = 0.9) -> pd.DataFrame:
-    """One row per setting: the metrics of `period`, with bootstrap intervals when replicates are given."""
+    """One row per setting: the metrics of the indicators' period, with bootstrap intervals when replicates are
+    given, and whether the setting qualifies nobody or everybody there."""
+    period, everybody = ind.period, ind.everybody
     table = pd.DataFrame({
         "period": period.name,
         "mode": [s.mode for s in settings],
@@ -132,6 +139,8 @@ def sweep_table(settings: Sequence[Setting], point: Metrics, period: Period, bet
         "converted": point.true_positives.astype(int),
         "outcomes_in_period": point.positives.astype(int),
         "base_rate": point.base_rate,
+        "qualifies_nobody": point.mqls == 0,
+        "qualifies_everybody": everybody,
     })
     if replicates is not None:
         for name, values in (("mqls_per_month", replicates.mqls_per_month), ("precision", replicates.precision),

@@ -37,7 +37,7 @@ from scripts.calibrate.sweep import (
     monthly_table,
     sweep_table,
 )
-from scripts.calibrate.workspace import project_vars
+from scripts.calibrate.workspace import project_vars, scoring_vars
 
 MIN_SETTING_POSITIVES = 20
 """Below this many converted MQLs in the training period the recommendation is flagged as uncertain."""
@@ -77,6 +77,9 @@ class ThresholdCalibration:
     summary: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     all_vars: dict[str, object] = field(default_factory=dict)
+    has_recommendation: bool = True
+    """False when no setting can be recommended (all qualify nobody or everybody, or nothing converts): then
+    `recommended` is the current setting and no var changes."""
 
     @property
     def var_change(self) -> dict[str, tuple[object, object]]:
@@ -160,7 +163,7 @@ def calibrate_thresholds(database: Path, options: CalibrationOptions,
                                train_start=options.train_start, holdout_end=options.holdout_end)
         thresholds = threshold_grid(connection, mode, current, options.step)
         settings = settings_grid(mode, thresholds)
-        times = qualification_times(connection, leads, settings)
+        times = qualification_times(connection, leads, settings, scoring_vars(all_vars))
         check = consistency_check(connection, leads, times, settings, current)
     warnings = list(periods.warnings)
     if check:
@@ -169,34 +172,43 @@ def calibrate_thresholds(database: Path, options: CalibrationOptions,
     train = indicators(times, leads, periods.training, h, options.outcome)
     weights = bootstrap_weights(leads.n, options.replicates, options.seed)
     train_point, train_reps = metrics(train), metrics(train, weights)
+    allowed = (train_point.mqls > 0) & ~train.everybody
+    excluded = _excluded_note(settings, train_point.mqls == 0, train.everybody)
+    if excluded:
+        warnings.append(excluded)
     prefer = current.min_fit_grade if current.mode == mode else None
-    choice = choose(settings, train_point, options.goal, min_mqls=options.min_mqls, prefer_grade=prefer)
-    recommended = settings[choice.index]
-    if not choice.met:
+    choice = choose(settings, train_point, options.goal, min_mqls=options.min_mqls, prefer_grade=prefer,
+                    allowed=allowed)
+    current_k = _index_of(settings, current)
+    has_recommendation = choice.index is not None
+    recommended = settings[choice.index] if choice.index is not None else current
+    if not has_recommendation:
+        warnings.append(f"no recommendation: {choice.note}; keep the current setting ({current.label()})")
+    elif not choice.met:
         warnings.append(f"goal not reachable on the training period: {choice.note}")
-    tables = [sweep_table(settings, train_point, periods.training, beta, train_reps, options.level)]
+    tables = [sweep_table(settings, train_point, train, beta, train_reps, options.level)]
     monthly = [monthly_table(settings, times, train)]
     channels = [channel_table(settings, leads, train)]
-    current_k = _index_of(settings, current)
     hold: Indicators | None = None
     if periods.holdout is not None:
         hold = indicators(times, leads, periods.holdout, h, options.outcome)
         hold_point = metrics(hold)
-        tables.append(sweep_table(settings, hold_point, periods.holdout, beta, metrics(hold, weights), options.level))
+        tables.append(sweep_table(settings, hold_point, hold, beta, metrics(hold, weights), options.level))
         monthly.append(monthly_table(settings, times, hold))
         channels.append(channel_table(settings, leads, hold))
     replicate_choices = choose_replicates(settings, train_reps, options.goal, min_mqls=options.min_mqls,
-                                          prefer_grade=prefer) if options.replicates > 0 else []
-    stability = _stability(settings, replicate_choices, choice.index, options.level)
-    same_grade = [k for k, s in enumerate(settings) if s.min_fit_grade == recommended.min_fit_grade]
-    if len({int(train_point.mqls[k]) for k in same_grade if train_point.mqls[k] > 0}) <= 1:
-        warnings.append("every threshold that qualifies anyone qualifies the same leads: the scores do not "
-                        "separate leads on this data (little behaviour recorded?); conversion by channel and the "
-                        "attribute lift of --rules show what does")
-    converted = int(train_point.true_positives[choice.index])
-    if converted < MIN_SETTING_POSITIVES:
-        warnings.append(f"only {converted} converted MQLs behind the recommendation in the training period: "
-                        "treat it as a rough estimate (see the bootstrap intervals)")
+                                          prefer_grade=prefer, allowed=allowed) if options.replicates > 0 else []
+    stability = _stability(settings, replicate_choices, choice.index, options.level) if has_recommendation else {}
+    if has_recommendation:
+        same_grade = [k for k, s in enumerate(settings) if s.min_fit_grade == recommended.min_fit_grade and allowed[k]]
+        if len({int(train_point.mqls[k]) for k in same_grade}) <= 1:
+            warnings.append("every threshold that qualifies anyone qualifies the same leads: the scores do not "
+                            "separate leads on this data (little behaviour recorded?); conversion by channel and "
+                            "the attribute lift of --rules show what does")
+        converted = int(train_point.true_positives[choice.index])
+        if converted < MIN_SETTING_POSITIVES:
+            warnings.append(f"only {converted} converted MQLs behind the recommendation in the training period: "
+                            "treat it as a rough estimate (see the bootstrap intervals)")
     summary: dict[str, Any] = {
         "goal": {"kind": options.goal.kind, "value": options.goal.value, "description": options.goal.describe(),
                  "met_on_training": choice.met, "note": choice.note},
@@ -206,33 +218,53 @@ def calibrate_thresholds(database: Path, options: CalibrationOptions,
                     "holdout": periods.holdout.as_dict() if periods.holdout else None},
         "leads": leads.n,
         "current": {"setting": current.label(), "vars": current.dbt_vars()},
-        "recommended": {"setting": recommended.label(), "vars": recommended.dbt_vars()},
-        "var_change": var_change(current, recommended, all_vars),
-        "training": {"recommended": _row(recommended, train_point, choice.index, beta)
-                     | {"intervals": _intervals(train_reps, choice.index, beta, options.level)}},
+        "recommended": {"setting": recommended.label(), "vars": recommended.dbt_vars()} if has_recommendation
+        else None,
+        "no_recommendation": None if has_recommendation else choice.note,
+        "var_change": var_change(current, recommended, all_vars) if has_recommendation else {},
+        "training": {},
         "stability": stability,
         "bootstrap": {"replicates": options.replicates, "level": options.level, "seed": options.seed},
         "warnings": warnings,
     }
+    if choice.index is not None:
+        summary["training"]["recommended"] = _row(recommended, train_point, choice.index, beta) | {
+            "intervals": _intervals(train_reps, choice.index, beta, options.level)}
     if current_k is not None:
-        summary["training"]["current"] = _row(current, train_point, current_k, beta)  # type: ignore[index]
+        summary["training"]["current"] = _row(current, train_point, current_k, beta)
     if hold is not None:
         hold_point = metrics(hold)
         hold_reps = metrics(hold, weights)
-        validation: dict[str, Any] = {
-            "recommended": _row(recommended, hold_point, choice.index, beta)
-            | {"intervals": _intervals(hold_reps, choice.index, beta, options.level)},
-        }
+        validation: dict[str, Any] = {}
+        if choice.index is not None:
+            validation["recommended"] = _row(recommended, hold_point, choice.index, beta) | {
+                "intervals": _intervals(hold_reps, choice.index, beta, options.level)}
         if current_k is not None:
             validation["current"] = _row(current, hold_point, current_k, beta) | {
                 "intervals": _intervals(hold_reps, current_k, beta, options.level)}
-            validation["difference"] = _differences(hold_reps, choice.index, current_k, beta, options.level)
+            if choice.index is not None:
+                validation["difference"] = _differences(hold_reps, choice.index, current_k, beta, options.level)
         summary["holdout"] = validation
     return ThresholdCalibration(
         leads=leads, periods=periods, settings=settings, current=current, recommended=recommended, times=times,
         sweep=pd.concat(tables, ignore_index=True), monthly=pd.concat(monthly, ignore_index=True),
         by_channel=pd.concat(channels, ignore_index=True), summary=summary, warnings=warnings, all_vars=all_vars,
+        has_recommendation=has_recommendation,
     )
+
+
+def _excluded_note(settings: list[Setting], nobody: np.ndarray, everybody: np.ndarray) -> str | None:
+    """A note naming the settings that qualify nobody or every new lead in the training period (never
+    recommended), or None."""
+    parts = []
+    for mask, what in ((nobody, "qualify nobody"), (everybody, "qualify every lead created")):
+        names = [settings[k].label() for k in np.flatnonzero(mask)]
+        if names:
+            shown = "; ".join(names[:3]) + (f"; and {len(names) - 3} more" if len(names) > 3 else "")
+            parts.append(f"{len(names)} {'setting' if len(names) == 1 else 'settings'} {what} ({shown})")
+    if not parts:
+        return None
+    return " and ".join(parts) + " in the training period: they select nothing and are not recommended"
 
 
 def _differences(reps: Metrics, k: int, base: int, beta: float, level: float) -> dict[str, list[float | None]]:

@@ -1,5 +1,5 @@
 """The threshold curve: from `mql calibrate`'s output (`warehouse/calibration/`) when it exists, else computed from
-the marts (peak score per lead against opportunities).
+the warehouse's own MQL definition (the leads each threshold would make MQLs, against opportunities).
 
 The calibration reader is tolerant, as that output's shape may still change: a sweep is any JSON list of records
 (top level or under `sweep`, `thresholds`, `curve`, `results` or `rows`) or any CSV file whose name contains
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +21,15 @@ from typing import Any
 
 from scripts.paths import WAREHOUSE_DIR
 from scripts.report.config import ReportConfig
-from scripts.report.queries import threshold_curve
-from scripts.report.warehouse import Table, Warehouse
+from scripts.report.queries import CONVERTED_CTE
+from scripts.report.warehouse import MARTS, STAGING, Table, Warehouse
 
 CALIBRATION_DIR: Path = WAREHOUSE_DIR / "calibration"
 MIN_VOLUME_FOR_PRECISION = 5
 """Below this many would-be MQLs the computed precision is left out (one or two leads make it jump)."""
+THRESHOLD_STEPS = 40
+"""Thresholds on the computed curve's grid (from 0 to 1.25 times the larger of the configured threshold and the
+highest score, in round steps), plus the configured threshold."""
 VOLUME_KEYS: tuple[str, ...] = ("mql_volume", "mqls", "mql_count", "mql_leads", "volume", "mqls_per_month")
 PRECISION_KEYS: tuple[str, ...] = ("precision", "mql_to_opportunity", "mql_to_opportunity_rate", "opportunity_rate",
                                    "conversion_rate", "conversion")
@@ -145,22 +149,60 @@ def read_calibration(directory: Path, config: ReportConfig) -> ThresholdCurve | 
     return None
 
 
+def _round_step(raw: float) -> float:
+    """A readable step (1, 2 or 5 times a power of ten) at least `raw`; 1 when `raw` is not > 0."""
+    if not raw > 0:
+        return 1.0
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1.0, 2.0, 5.0, 10.0) if raw / magnitude <= m)
+
+
 def computed_curve(warehouse: Warehouse, config: ReportConfig) -> ThresholdCurve:
-    """The curve computed from the marts: MQL volume = leads whose peak score reached the threshold; precision =
-    the share of them that became an opportunity's primary contact (left out below MIN_VOLUME_FOR_PRECISION
-    leads); base rate = that share over all leads."""
-    raw = threshold_curve(warehouse, config)
-    rows = [
-        (
-            float(record["threshold"]),
-            int(record["mql_leads"]),
-            record["converted_mql_leads"] / record["mql_leads"]
-            if record["mql_leads"] >= MIN_VOLUME_FOR_PRECISION else None,
-            record["all_converted"] / record["all_leads"] if record["all_leads"] else None,
-        )
-        for record in raw.records()
-    ]
-    return ThresholdCurve(Table(CURVE_COLUMNS, rows, raw.source))
+    """The curve from the warehouse's MQL definition (the dbt macro every build uses, run for each threshold of a
+    grid by `scripts/calibrate/qualification.py`, fast-track hits included): volume = leads that would ever be MQLs
+    at the threshold (the configured mode and minimum fit grade); precision = the share of them that became an
+    opportunity's primary contact (left out below MIN_VOLUME_FOR_PRECISION leads); base rate = that share over all
+    leads."""
+    from scripts.calibrate.qualification import first_mqls
+
+    score = config.threshold_score_column
+    warehouse.require(MARTS, "fct_lead_score_history", (
+        "contact_id", score, "fit_score_before", "engagement_score_before", "is_first_instant",
+        "has_fast_track_points"))
+    warehouse.require(MARTS, "dim_leads", ("contact_id",))
+    warehouse.require(STAGING, "stg_crm__opportunities", ("primary_contact_id",))
+    top_row = warehouse.connection.execute(f"select max({score}) from {MARTS}.fct_lead_score_history").fetchone()
+    top = max(float(top_row[0]) if top_row and top_row[0] is not None else 0.0, config.threshold) * 1.25
+    step = _round_step(top / THRESHOLD_STEPS)
+    thresholds = sorted({round(k * step, 6) for k in range(math.ceil(top / step) + 1)} | {config.threshold})
+    if config.is_combined:
+        settings = [{"setting_id": str(k), "qualification_mode": "combined", "mql_combined_threshold": t}
+                    for k, t in enumerate(thresholds)]
+    else:
+        settings = [{"setting_id": str(k), "qualification_mode": "fit_and_engagement",
+                     "mql_min_fit_grade": config.mql_min_fit_grade, "mql_engagement_threshold": t}
+                    for k, t in enumerate(thresholds)]
+    mqls = first_mqls(warehouse.connection, settings)
+    totals = warehouse.query(f"""
+        with {CONVERTED_CTE}
+        select count(*), count(converted.contact_id)
+        from {MARTS}.dim_leads as leads left join converted on leads.contact_id = converted.contact_id
+    """, source="").rows[0]
+    converted = {str(row[0]) for row in warehouse.query(f"with {CONVERTED_CTE} select contact_id from converted",
+                                                         source="").rows}
+    all_leads, all_converted = int(totals[0]), int(totals[1])
+    rows = []
+    for k, threshold in enumerate(thresholds):
+        leads = mqls.loc[mqls["setting_id"] == str(k), "contact_id"].astype(str)
+        volume = int(leads.nunique())
+        hits = int(leads.isin(converted).sum())
+        rows.append((float(threshold), volume, hits / volume if volume >= MIN_VOLUME_FOR_PRECISION else None,
+                     all_converted / all_leads if all_leads else None))
+    if not all_leads:
+        rows = []
+    source = (f"leads that would be MQLs at each threshold: the MQL definition (macro mql_crossing_candidates) over "
+              f"{MARTS}.fct_lead_score_history; converted = primary contact of an opportunity")
+    return ThresholdCurve(Table(CURVE_COLUMNS, rows, source))
 
 
 def load_threshold_curve(warehouse: Warehouse, config: ReportConfig,

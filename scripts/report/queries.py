@@ -1,7 +1,8 @@
 """One query per scoring chart, over the scoring marts (plus opportunities from staging for "converted").
 
 A lead is *converted* when it is the primary contact of at least one opportunity. Scores are the marts' scores at
-the build's reference time; the threshold curve uses each lead's peak score over its history.
+the build's reference time; the threshold curve (`scripts/report/calibration.py`) counts the leads the warehouse's
+MQL definition qualifies at each threshold.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from scripts.report.warehouse import MARTS, SEEDS, STAGING, Table, Warehouse
 NEWEST_MQL_LIMIT = 100
 TOP_RULE_LIMIT = 15
 SCORE_BINS = 30
-THRESHOLD_STEPS = 40
 
 CONVERTED_CTE = f"""converted as (
     select distinct primary_contact_id as contact_id
@@ -82,67 +82,6 @@ def score_distribution(warehouse: Warehouse, config: ReportConfig) -> Table:
         order by bin_start, is_converted
         """,
         source=f"{MARTS}.dim_leads.{score}; converted = primary contact of a {STAGING}.stg_crm__opportunities row",
-    )
-
-
-def threshold_curve(warehouse: Warehouse, config: ReportConfig) -> Table:
-    """For each threshold on a grid: leads whose peak score ever reached it (the MQL volume the threshold would
-    give, fast-track aside) and how many of them converted; plus the totals over all leads for the base rate."""
-    score = config.threshold_score_column
-    warehouse.require(MARTS, "fct_lead_score_history", ("contact_id", score, "fit_grade"))
-    warehouse.require(MARTS, "dim_leads", ("contact_id",))
-    _require_converted(warehouse)
-    grades = ", ".join(f"'{grade}'" for grade in config.qualifying_grades)
-    return warehouse.query(
-        f"""
-        with {CONVERTED_CTE},
-        peaks as (
-            select contact_id, max({score}) filter (where fit_grade in ({grades})) as peak
-            from {MARTS}.fct_lead_score_history
-            group by contact_id
-        ),
-        leads as (
-            select peaks.peak, converted.contact_id is not null as is_converted
-            from {MARTS}.dim_leads as dim
-            left join peaks on dim.contact_id = peaks.contact_id
-            left join converted on dim.contact_id = converted.contact_id
-        ),
-        totals as (
-            select
-                count(*) as all_leads,
-                count(*) filter (where is_converted) as all_converted,
-                greatest(coalesce(max(peak), 0), cast(? as double) * 1.25) as top
-            from leads
-        ),
-        params as (select totals.*, {nice_step_sql(f"totals.top / {THRESHOLD_STEPS}")} as step from totals),
-        grid as (
-            select unnest(range(0, cast(ceil(top / step) as bigint) + 1)) as step_index from params
-        ),
-        binned as (
-            select
-                cast(floor(leads.peak / params.step) as bigint) as step_index,
-                count(*) as leads,
-                count(*) filter (where leads.is_converted) as converted
-            from leads cross join params
-            where leads.peak >= 0
-            group by all
-        )
-        select
-            grid.step_index * params.step as threshold,
-            sum(coalesce(binned.leads, 0)) over descending as mql_leads,
-            sum(coalesce(binned.converted, 0)) over descending as converted_mql_leads,
-            params.all_leads,
-            params.all_converted
-        from grid
-        cross join params
-        left join binned on grid.step_index = binned.step_index
-        where params.all_leads > 0
-        window descending as (order by grid.step_index desc rows between unbounded preceding and current row)
-        order by threshold
-        """,
-        [config.threshold],
-        source=f"peak {score} per lead over {MARTS}.fct_lead_score_history (fit grade in {grades}); "
-               f"converted = primary contact of an opportunity",
     )
 
 

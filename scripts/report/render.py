@@ -69,11 +69,11 @@ def _draw_scores(table: Table, config: ReportConfig, element_id: str) -> tuple[s
 
 
 def _draw_threshold(curve: ThresholdCurve, config: ReportConfig, element_id: str) -> tuple[str, str]:
-    caption = ("Volume: leads whose score ever reached the threshold (fast-track hand-raisers aside); precision: "
-               "the share of them that became an opportunity's primary contact.")
+    caption = ("Volume: leads that would be MQLs at the threshold (the warehouse's MQL definition, fast-track "
+               "hand-raisers included); precision: the share of them that became an opportunity's primary contact.")
     if not charts.has_conversions(curve):
-        caption = ("Volume: leads whose score ever reached the threshold (fast-track hand-raisers aside). No lead "
-                   "has an opportunity yet, so precision is not drawn.")
+        caption = ("Volume: leads that would be MQLs at the threshold (the warehouse's MQL definition, fast-track "
+                   "hand-raisers included). No lead has an opportunity yet, so precision is not drawn.")
     return figure_html(charts.threshold_curve_figure(curve, config), element_id), caption
 
 

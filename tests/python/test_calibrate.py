@@ -86,14 +86,16 @@ def test_sweep_reproduces_the_warehouse_mql_times(warehouse: Path) -> None:
 
 def test_the_sweep_analysis_gives_the_same_numbers_as_the_command(warehouse: Path, workspace: Workspace) -> None:
     result = calibrate_thresholds(warehouse, CalibrationOptions(goal=Goal("fbeta", 1.0), outcome="sql", step=10,
-                                                                replicates=0))
+                                                                replicates=0, mode="fit_and_engagement"))
     training = result.periods.training
     sql = workspace.compile_analysis(working_tree_version("current"), "threshold_sweep", {
+        "calibration_mode": "fit_and_engagement",
         "calibration_start": str(to_datetime(training.start)), "calibration_end": str(to_datetime(training.end)),
         "calibration_outcome": "sql", "calibration_horizon_days": 90, "calibration_step": 10,
         "calibration_max_threshold": 100})
     with connect(warehouse) as connection:
         analysis = connection.execute(sql).fetchdf()
+    analysis["min_fit_grade"] = analysis["min_fit_grade"].replace("any", "")  # combined mode: no minimum grade
     ours = result.sweep[(result.sweep["period"] == "training") & (result.sweep["threshold"] <= 100)]
     merged = ours.merge(analysis, on=["min_fit_grade", "threshold"], suffixes=("", "_sql"))
     assert len(merged) == len(ours) > 20

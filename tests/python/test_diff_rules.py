@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from scripts.calibrate.qualification import first_mqls
 from scripts.calibrate.workspace import (
     RuleVersion,
     Workspace,
@@ -38,17 +41,15 @@ def _with_vars(version: RuleVersion, label: str, **changes: object) -> RuleVersi
     return RuleVersion(label, version.seed_files, {**version.dbt_vars, **changes}, complete_rule_folder=True)
 
 
-def _qualifying(database: Path, min_grades: str, engagement: float) -> dict[str, object]:
-    """First instant each lead meets (fit grade in `min_grades` and engagement >= `engagement`) or is a
-    fast-track hit, while not disqualified: the leads a threshold setting makes MQLs."""
+def _qualifying(database: Path, version: RuleVersion, min_grade: str, engagement: float) -> dict[str, float]:
+    """Each lead's first MQL (epoch seconds) under fit grade >= `min_grade` and engagement >= `engagement`, by the
+    warehouse's one MQL definition (the macro every build uses) over the score history of `database`, built with
+    `version`: the leads that setting makes MQLs."""
+    setting = {"setting_id": "expected", "qualification_mode": "fit_and_engagement", "mql_min_fit_grade": min_grade,
+               "mql_engagement_threshold": engagement}
     with duckdb.connect(str(database), read_only=True) as connection:
-        return dict(connection.execute(f"""
-            select contact_id, min(scored_at) from marts.fct_lead_score_history
-            where instant_kind in ('event', 'fit_change') and not is_disqualified
-              and ((position(fit_grade in '{min_grades}') > 0 and engagement_score >= {engagement})
-                   or is_fast_track_hit)
-            group by contact_id
-        """).fetchall())
+        rows = first_mqls(connection, [setting], version.dbt_vars)
+    return {str(c): float(at) for c, at in zip(rows["contact_id"], rows["first_mql_at"], strict=True)}
 
 
 def test_raising_the_threshold_removes_exactly_the_leads_between_the_thresholds(workspace: Workspace) -> None:
@@ -60,7 +61,7 @@ def test_raising_the_threshold_removes_exactly_the_leads_between_the_thresholds(
     base_db = workspace.build(base)
     head_db = workspace.build(head)
     diff = compare(base_db, head_db, base, head)
-    at_30, at_70 = _qualifying(base_db, "AB", 30), _qualifying(base_db, "AB", 70)
+    at_30, at_70 = _qualifying(base_db, base, "B", 30), _qualifying(base_db, base, "B", 70)
     expected_removed = sorted(set(at_30) - set(at_70))  # reached 30 but never 70 (and no hand-raise)
     expected_later = sorted(c for c in at_70 if at_70[c] > at_30[c])
     assert len(expected_removed) >= 5  # the change has an effect on this data
@@ -75,10 +76,16 @@ def test_raising_the_threshold_removes_exactly_the_leads_between_the_thresholds(
 
 def test_more_points_for_a_rule_only_add_or_advance_mqls(workspace: Workspace) -> None:
     rules = working_tree_version("working tree")
-    lines = rules.seed_files[RULES].splitlines()
-    lines = [line.replace("E01,engagement,page_view,page_category,pricing,10,40,",
-                          "E01,engagement,page_view,page_category,pricing,30,90,") for line in lines]
-    head = RuleVersion("pricing x3", {**rules.seed_files, RULES: "\n".join(lines) + "\n"}, rules.dbt_vars,
+    reader = csv.DictReader(io.StringIO(rules.seed_files[RULES]))
+    changed = io.StringIO()
+    writer = csv.DictWriter(changed, fieldnames=list(reader.fieldnames or []), lineterminator="\n")
+    writer.writeheader()
+    for row in reader:
+        if row["rule_id"] == "E01":
+            assert (row["points"], row["max_points"]) == ("10", "40")
+            row.update(points="30", max_points="90")
+        writer.writerow(row)
+    head = RuleVersion("pricing x3", {**rules.seed_files, RULES: changed.getvalue()}, rules.dbt_vars,
                        complete_rule_folder=True)
     diff = compare(workspace.build(rules), workspace.build(head), rules, head)
     kinds = set(diff.leads["change"])

@@ -1,12 +1,18 @@
-{#- The score of every contact at every instant it can change: each scoring event, each change of its fit (a new
-    contact version) and each recycle or disqualification by sales. Scores follow the contract in the README:
-    per rule, the sum of its awarded points within the window, each halved every half-life since its event, then
-    capped; engagement is the sum over rules. Between instants scores only fall, so threshold crossings happen only
-    at these instants and their times are exact. Rows at the same instant are scored together.
+{#- The score of every contact at every instant it can change: its creation (the contact's `created_at`, so that
+    every lead has a history, events or not), each scoring event, each change of its fit (a new contact version) and
+    each recycle or disqualification by sales. Scores follow the contract in the README: per rule, the sum of its
+    awarded points within the window, each halved every half-life since its event, then capped; engagement is the
+    sum over rules. Between instants scores only fall, so threshold crossings happen only at these instants and
+    their times are exact. Rows at the same instant are scored together. `is_first_instant` marks the lead's first
+    instant (its creation, first fit or first event, whichever is first; sales decisions aside): nothing existed
+    before it, so a lead that meets the setting there qualifies there (`met_threshold_before` is false). Who
+    qualifies when is decided from these columns by `mql_crossing_candidates` (int_mql_crossings).
 
     Implementation: one window pass per contact (no self-join). Each capped rule gets its own column, uncapped
     rules sharing family, half-life and window share one (`score_columns`); decay uses the rebased
-    cumulative-sum identity in `decayed_window_sum`. Each score is computed at the instant and just before it
+    cumulative-sum identity in `decayed_window_sum`, with ages counted from the contact's first event (earlier
+    instants carry no points, so their age is taken as 0: no overflow for a contact created long before it was
+    active). Each score is computed at the instant and just before it
     (what a crossing compares); the score just before is the same windowed sum less the points of the instant
     itself (their age is zero), capped again, so one window per column serves both.
 
@@ -48,6 +54,13 @@ fit_versions as (
     {%- if recompute %}
     where {{ contacts_to_recompute('contact_id', this, 'source_id', watermark, 'changed_contacts') }}
     {%- endif %}
+),
+
+first_versions as (
+    select * from {{ ref('int_contact_attributes') }}
+    where
+        version_number = 1
+        and {{ contacts_to_recompute('contact_id', this, 'source_id', watermark, 'changed_contacts') }}
 ),
 
 sales_decisions as (
@@ -97,7 +110,7 @@ timeline as (
     select
         contact_id,
         'event' as instant_kind,
-        2 as kind_order,
+        3 as kind_order,
         event_id as source_id,
         occurred_at as scored_at,
         {%- for column in columns %}
@@ -113,7 +126,7 @@ timeline as (
     select
         contact_id,
         'fit_change' as instant_kind,
-        1 as kind_order,
+        2 as kind_order,
         contact_version_id as source_id,
         valid_from as scored_at,
         {%- for column in columns %}
@@ -130,7 +143,7 @@ timeline as (
     select
         contact_id,
         'sales_decision' as instant_kind,
-        0 as kind_order,
+        1 as kind_order,
         stage_change_id as source_id,
         changed_at as scored_at,
         {%- for column in columns %}
@@ -142,17 +155,49 @@ timeline as (
         case when lead_stage = 'recycled' then 1 else 0 end as is_recycle,
         case when lead_stage = 'disqualified' then 1 else 0 end as is_disqualification
     from sales_decisions
+    union all
+    select
+        contact_id,
+        'created' as instant_kind,
+        0 as kind_order,
+        contact_version_id as source_id,
+        created_at as scored_at,
+        {%- for column in columns %}
+        0.0 as points_{{ column.name }},
+        {%- endfor %}
+        false as has_fast_track_points,
+        0.0 as fit_delta,
+        0.0 as negative_fit_delta,
+        0 as is_recycle,
+        0 as is_disqualification
+    from first_versions
 ),
 
 timed as (
     select
         timeline.*,
         {{ epoch_microseconds('timeline.scored_at') }} as time_us,
-        (
-            {{ epoch_microseconds('timeline.scored_at') }}
-            - min({{ epoch_microseconds('timeline.scored_at') }}) over (partition by timeline.contact_id)
+        coalesce(
+            greatest(
+                {{ epoch_microseconds('timeline.scored_at') }}
+                - min(
+                    case when timeline.instant_kind = 'event' then {{ epoch_microseconds('timeline.scored_at') }} end
+                ) over (partition by timeline.contact_id),
+                0
+            ),
+            0
         )
-        / 86400000000.0 as age_days
+        / 86400000000.0 as age_days,
+        coalesce(
+            {{ epoch_microseconds('timeline.scored_at') }}
+            = min(
+                case
+                    when timeline.instant_kind <> 'sales_decision'
+                        then {{ epoch_microseconds('timeline.scored_at') }}
+                end
+            ) over (partition by timeline.contact_id),
+            false
+        ) as is_first_instant
     from timeline
 ),
 
@@ -164,6 +209,7 @@ window_sums as (
         source_id,
         scored_at,
         time_us,
+        is_first_instant,
         has_fast_track_points,
         {%- for column in columns %}
         {{ decayed_window_sum('points_' ~ column.name, column) }} as sum_{{ column.name }},
@@ -208,6 +254,7 @@ scores as (
         window_sums.source_id,
         window_sums.scored_at,
         window_sums.time_us,
+        window_sums.is_first_instant,
         window_sums.has_fast_track_points,
         coalesce(first_fit.fit_points, 0) + window_sums.fit_delta_total as fit_score,
         coalesce(first_fit.fit_points, 0) + window_sums.fit_delta_total_before as fit_score_before,
@@ -251,9 +298,11 @@ select
     {{ engagement_band('positive_engagement_score + negative_event_score') }} as engagement_band,
     fit_score_before,
     engagement_score_before,
+    is_first_instant,
     has_fast_track_points,
     {{ meets_mql_threshold('fit_score', 'positive_engagement_score + negative_event_score') }} as meets_threshold,
-    {{ meets_mql_threshold('fit_score_before', 'engagement_score_before') }} as met_threshold_before,
+    not is_first_instant
+    and {{ meets_mql_threshold('fit_score_before', 'engagement_score_before') }} as met_threshold_before,
     {{ meets_fast_track('has_fast_track_points', 'fit_score') }} as is_fast_track_hit,
     cast(recycle_count as bigint) as requalification_epoch,
     is_disqualified,

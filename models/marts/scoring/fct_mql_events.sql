@@ -1,5 +1,6 @@
 {#- One row per MQL event: the first qualifying instant of each requalification epoch, with its sequence number,
-    what triggered it (event and top rule, or a fit change) and the scores at that instant. -#}
+    what triggered it (event and top rule, a fit change, or the lead's creation when it met the setting from the
+    start) and the scores at that instant. -#}
 
 with
 
@@ -31,7 +32,11 @@ top_rules as (
 mql_events as (
     select
         crossings.*,
-        cast(row_number() over (partition by crossings.contact_id order by crossings.time_us) as bigint) as mql_sequence
+        cast(
+            row_number() over (
+                partition by crossings.contact_id order by crossings.scored_at, crossings.requalification_epoch
+            ) as bigint
+        ) as mql_sequence
     from crossings
 )
 
