@@ -25,7 +25,7 @@ from scripts.dbt_runner import run_dbt
 from scripts.paths import PROJECT_ROOT
 
 PROJECT_PARTS: tuple[str, ...] = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/generic",
-                                   "analyses")
+                                   "tests/fixtures", "analyses")
 """What a build (and compiling the analyses) needs from the project; snapshots and docs are left out."""
 
 RULE_SEED_DIR = "seeds/scoring"
