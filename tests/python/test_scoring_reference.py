@@ -1,7 +1,7 @@
 """The SQL scoring engine agrees with an independent Python implementation of the scoring contract.
 
 Random event histories (hundreds of contacts, every rule feature of the default rubric: conditions, daily limits,
-windows, half-lives, caps, negative rules, fast-track) are loaded through the real loader and staging; the score
+windows, half-lives, caps, negative rules, fast-track, points per unit of a duration or a property) are loaded through the real loader and staging; the score
 history and MQL events dbt builds are compared with `reference_scores` below, written straight from the formula
 E_c(t) = sum_r clamp_r(sum_{i in r, t - W_r <= t_i <= t} p_i * 2^(-(t - t_i) / h_r)).
 """
@@ -9,6 +9,7 @@ E_c(t) = sum_r clamp_r(sum_{i in r, t - W_r <= t_i <= t} p_i * 2^(-(t - t_i) / h
 from __future__ import annotations
 
 import csv
+import json
 import math
 import random
 from collections import defaultdict
@@ -30,6 +31,7 @@ from tests.python.helpers import use_database
 
 SEEDS = PROJECT_ROOT / "seeds"
 START = datetime(2025, 1, 1)
+CREATED_AT = datetime(2024, 12, 1)
 CONTACTS = 300
 TOLERANCE = 1e-9
 
@@ -38,7 +40,11 @@ TOLERANCE = 1e-9
 class Rule:
     rule_id: str
     event_type: str
+    condition_field: str | None
+    condition_operator: str
     condition_value: str | None
+    quantity_field: str | None
+    quantity_unit: float
     points: float
     max_points: float | None
     max_per_day: int | None
@@ -54,7 +60,9 @@ def _optional(value: str, cast: type) -> object | None:
 def read_rules() -> list[Rule]:
     with (SEEDS / "scoring" / "engagement_rules.csv").open(encoding="utf-8") as handle:
         return [
-            Rule(row["rule_id"], row["event_type"], row["condition_value"] or None, float(row["points"]),
+            Rule(row["rule_id"], row["event_type"], row["condition_field"] or None, row["condition_operator"] or "=",
+                 row["condition_value"] or None, row["quantity_field"] or None, float(row["quantity_unit"] or 1),
+                 float(row["points"]),
                  _optional(row["max_points"], float), _optional(row["max_per_day"], int),  # type: ignore[arg-type]
                  _optional(row["window_days"], int), _optional(row["half_life_days"], float),  # type: ignore[arg-type]
                  row["is_fast_track"] == "true")
@@ -80,6 +88,14 @@ class Event:
     event_type: str
     page_category: str | None
     at: datetime
+    duration_seconds: int | None = None
+    properties: dict[str, object] | None = None
+
+    def field(self, name: str) -> object | None:
+        """The value a rule reads: an event column or a key of the properties."""
+        if name.startswith("properties."):
+            return (self.properties or {}).get(name.removeprefix("properties."))
+        return {"page_category": self.page_category, "duration_seconds": self.duration_seconds}.get(name)
 
 
 def random_events(rng: random.Random, rules: list[Rule]) -> list[Event]:
@@ -98,7 +114,10 @@ def random_events(rng: random.Random, rules: list[Rule]) -> list[Event]:
         for moment in moments:
             event_type = rng.choice(typed)
             category = rng.choice(categories) if event_type == "page_view" else None
-            events.append(Event(f"E{len(events):07d}", contact, event_type, category, moment))
+            duration = rng.choice([None, 5, 59, 60, 150, 1_000]) if event_type == "page_view" else None
+            properties = {"visits": rng.choice([0, 1, 4, 30])} if event_type == "page_view" and rng.random() < .3 \
+                else None
+            events.append(Event(f"E{len(events):07d}", contact, event_type, category, moment, duration, properties))
     return events
 
 
@@ -108,14 +127,37 @@ def _awarded(contact_events: list[Event], rules: list[Rule]) -> dict[str, list[t
     per_day: dict[tuple[str, object], int] = defaultdict(int)
     for event in sorted(contact_events, key=lambda e: (e.at, e.event_id)):
         for rule in rules:
-            if rule.event_type != event.event_type:
+            if rule.event_type != event.event_type or not _meets_condition(rule, event):
                 continue
-            if rule.condition_value is not None and rule.condition_value != event.page_category:
-                continue
+            units = 1
+            if rule.quantity_field is not None:
+                quantity = event.field(rule.quantity_field)
+                units = math.floor(float(quantity) / rule.quantity_unit) if quantity is not None else 0
+                if units < 1:
+                    continue
             per_day[(rule.rule_id, event.at.date())] += 1
             limited = rule.max_per_day is not None and per_day[(rule.rule_id, event.at.date())] > rule.max_per_day
-            awarded[rule.rule_id].append((event.at, 0.0 if limited else rule.points))
+            awarded[rule.rule_id].append((event.at, 0.0 if limited else rule.points * units))
     return awarded
+
+
+def _meets_condition(rule: Rule, event: Event) -> bool:
+    """The rule's condition as the README states it (a missing value never matches)."""
+    if rule.condition_field is None or rule.condition_value is None:
+        return True
+    value = event.field(rule.condition_field)
+    if value is None:
+        return False
+    choices = [v.strip() for v in rule.condition_value.split("|")]
+    if rule.condition_operator in ("=", "in"):
+        return str(value) in choices
+    if rule.condition_operator in ("!=", "not in"):
+        return str(value) not in choices
+    if rule.condition_operator == "contains":
+        return rule.condition_value.lower() in str(value).lower()
+    number, bound = float(value), float(rule.condition_value)  # type: ignore[arg-type]
+    return {">=": number >= bound, ">": number > bound, "<=": number <= bound, "<": number < bound}[
+        rule.condition_operator]
 
 
 def score_at(awarded: dict[str, list[tuple[datetime, float]]], rules: list[Rule], t: datetime,
@@ -156,21 +198,32 @@ def reference_scores(events: list[Event], rules: list[Rule]) -> dict[str, float]
 
 def reference_first_mql(events: list[Event], rules: list[Rule], fit: dict[str, float],
                         settings: dict) -> dict[str, datetime]:
-    """First MQL instant per contact (no recycles in this data): a threshold crossing (not met just before the
-    instant, met at it) or a fast-track event while the fit grade is acceptable."""
-    fast_types = {r.event_type for r in rules if r.is_fast_track}
+    """First MQL instant per contact (no recycles in this data): the creation instant when the lead already meets
+    the setting there (fit alone, no engagement yet), else a threshold crossing (not met just before the instant,
+    met at it) or a fast-track event (one that awards points) while the fit grade is acceptable."""
     bands = settings["fit_grade_bands"]
-    min_fit = bands.get(settings["mql_min_fit_grade"], -math.inf)
     fast_min_fit = bands.get(settings["fast_track_min_fit_grade"], -math.inf)
-    threshold = settings["mql_engagement_threshold"]
+    if settings["qualification_mode"] == "combined":
+        def qualifies(f: float, engagement: float) -> bool:
+            return f + engagement >= settings["mql_combined_threshold"]
+    else:
+        min_fit = bands.get(settings["mql_min_fit_grade"], -math.inf)
+
+        def qualifies(f: float, engagement: float) -> bool:
+            return f >= min_fit and engagement >= settings["mql_engagement_threshold"]
+    fast_rules = {r.rule_id for r in rules if r.is_fast_track}
     first: dict[str, datetime] = {}
     for contact, contact_events in _by_contact(events).items():
         awarded = _awarded(contact_events, rules)
         f = fit.get(contact, 0.0)
+        if qualifies(f, 0.0):
+            first[contact] = CREATED_AT
+            continue
         for instant in sorted({e.at for e in contact_events}):
-            meets = f >= min_fit and score_at(awarded, rules, instant) >= threshold
-            met_before = f >= min_fit and score_at(awarded, rules, instant, include_instant=False) >= threshold
-            fast = f >= fast_min_fit and any(e.event_type in fast_types for e in contact_events if e.at == instant)
+            meets = qualifies(f, score_at(awarded, rules, instant))
+            met_before = qualifies(f, score_at(awarded, rules, instant, include_instant=False))
+            fast = f >= fast_min_fit and any(at == instant and value > 0 for rule_id in fast_rules
+                                             for at, value in awarded.get(rule_id, []))
             if (meets and not met_before) or fast:
                 first[contact] = instant
                 break
@@ -186,7 +239,7 @@ def _write_inputs(directory: Path, events: list[Event]) -> None:
     for index, contact in enumerate(contacts):
         row = {name: None for name in columns}
         row.update(contact_id=contact, email=f"lead{index}@example-{index % 7}.com", job_title=titles[index % 6],
-                   created_at="2024-12-01 00:00:00", updated_at="2024-12-01 00:00:00",
+                   created_at=CREATED_AT.isoformat(sep=" "), updated_at=CREATED_AT.isoformat(sep=" "),
                    has_budget_authority="true" if index % 3 == 0 else "false", country="US")
         for name, values in columns.items():
             values.append(row[name])
@@ -196,7 +249,9 @@ def _write_inputs(directory: Path, events: list[Event]) -> None:
         row = {name: None for name in event_columns}
         row.update(event_id=event.event_id, contact_id=event.contact_id, event_type=event.event_type,
                    occurred_at=event.at.isoformat(sep=" "),
-                   url=urls[event.page_category] if event.page_category else None)
+                   url=urls[event.page_category] if event.page_category else None,
+                   duration_seconds=None if event.duration_seconds is None else str(event.duration_seconds),
+                   properties=None if event.properties is None else json.dumps(event.properties))
         for name, values in event_columns.items():
             values.append(row[name])
     pq.write_table(pa.table(event_columns), directory / "events.parquet")
