@@ -155,7 +155,8 @@ def test_lookback_covers_rows_stamped_before_the_last_build(tmp_path: Path) -> N
 
 def test_incremental_state_changes_force_a_full_recompute(built_warehouse: Path, tmp_path: Path) -> None:
     """A changed var (the same holds for any seed, rules included) changes the state fingerprint: the next
-    incremental build recomputes every row, as a full refresh would, and applies the new threshold."""
+    incremental build recomputes every row, as a full refresh would, and applies the new threshold (both thresholds
+    raised, so that it holds whichever qualification mode is the default)."""
     database = tmp_path / "copy.duckdb"
     shutil.copyfile(built_warehouse, database)
     query = ("select count(distinct _state_fingerprint), min(_state_fingerprint), count(*) filter (where "
@@ -165,7 +166,7 @@ def test_incremental_state_changes_force_a_full_recompute(built_warehouse: Path,
     with use_database(database), pytest.MonkeyPatch.context() as patch:
         patch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
         run_dbt(["run", "--select", "base_marketing__events", "int_events_scored", "int_contact_score_history"],
-                quiet=True, dbt_vars={"mql_engagement_threshold": 90})
+                quiet=True, dbt_vars={"mql_engagement_threshold": 90, "mql_combined_threshold": 90})
     with duckdb.connect(str(database), read_only=True) as connection:
         fingerprints, fingerprint_after, meeting_after = connection.execute(query).fetchone()
     assert fingerprints == 1 and fingerprint_after != fingerprint_before
