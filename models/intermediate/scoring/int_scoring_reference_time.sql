@@ -7,6 +7,18 @@
 {{ config(materialized='table') }}
 
 {%- set as_of = scoring_config().as_of %}
+{#- the CRM instants the fallback takes the latest of: (staging model, column) -#}
+{%- set crm_instant_columns = [
+    ('stg_crm__contacts', 'created_at'),
+    ('stg_crm__contacts', 'updated_at'),
+    ('stg_crm__accounts', 'created_at'),
+    ('stg_crm__accounts', 'updated_at'),
+    ('stg_crm__lead_stage_history', 'changed_at'),
+    ('stg_crm__opportunities', 'created_at'),
+    ('stg_crm__opportunities', 'updated_at'),
+    ('stg_crm__opportunities', 'case when is_closed then closed_at end'),
+    ('stg_crm__sales_activities', 'occurred_at'),
+] %}
 
 {%- if as_of is not none %}
 
@@ -23,23 +35,12 @@ latest_event as (
 ),
 
 crm_instants as (
-    select max(created_at) as latest_at from {{ ref('stg_crm__contacts') }}
+    {%- for model, column in crm_instant_columns %}
+    select max({{ column }}) as latest_at from {{ ref(model) }}
+    {%- if not loop.last %}
     union all
-    select max(updated_at) as latest_at from {{ ref('stg_crm__contacts') }}
-    union all
-    select max(created_at) as latest_at from {{ ref('stg_crm__accounts') }}
-    union all
-    select max(updated_at) as latest_at from {{ ref('stg_crm__accounts') }}
-    union all
-    select max(changed_at) as latest_at from {{ ref('stg_crm__lead_stage_history') }}
-    union all
-    select max(created_at) as latest_at from {{ ref('stg_crm__opportunities') }}
-    union all
-    select max(updated_at) as latest_at from {{ ref('stg_crm__opportunities') }}
-    union all
-    select max(case when is_closed then closed_at end) as latest_at from {{ ref('stg_crm__opportunities') }}
-    union all
-    select max(occurred_at) as latest_at from {{ ref('stg_crm__sales_activities') }}
+    {%- endif %}
+    {%- endfor %}
 ),
 
 latest_crm as (
