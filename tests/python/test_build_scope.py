@@ -71,8 +71,10 @@ def test_fingerprint_follows_dbt_inputs_and_the_compile_environment_only(
     (root / "tests" / "python" / "test_new.py").write_text("x = 1\n")  # Python tests are not dbt inputs
     assert project_fingerprint(root) == before
     rules = root / "seeds" / "scoring" / "engagement_rules.csv"
-    rules.write_text(rules.read_text().replace("E01,engagement,page_view,page_category,pricing,10,",
-                                               "E01,engagement,page_view,page_category,pricing,11,"))
+    text = rules.read_text()
+    assert "E01,engagement,page_view,page_category,,pricing,10," in text
+    rules.write_text(text.replace("E01,engagement,page_view,page_category,,pricing,10,",
+                                  "E01,engagement,page_view,page_category,,pricing,11,"))
     edited = project_fingerprint(root)
     assert edited != before
     (root / "tests" / "generic" / "test_new.sql").write_text("{% test x(model) %}select 1{% endtest %}\n")
