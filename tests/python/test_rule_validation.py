@@ -61,14 +61,20 @@ def _break_rules(project: Path, rule_id: str, column: str, value: str, seed: Pat
 )
 def test_broken_rule_seed_fails_naming_the_row(project_copy: Path, rule_id: str, column: str, value: str,
                                                 message: str) -> None:
-    _break_rules(project_copy, rule_id, column, value)
+    _assert_broken_seed_fails(project_copy, RULES, "int_events_scored", (rule_id, column, value), message)
+
+
+def _assert_broken_seed_fails(project: Path, seed: Path, model: str, change: tuple[str, str, str],
+                              message: str) -> None:
+    """Break one cell of a rubric seed, reseed, and expect compiling `model` to fail with `message`."""
+    _break_rules(project, *change, seed=seed)
     try:
-        run_dbt(["seed", "--select", "engagement_rules"], project_dir=project_copy, quiet=True)
+        run_dbt(["seed", "--select", seed.stem], project_dir=project, quiet=True)
         with pytest.raises(DbtError, match=message):
-            run_dbt(["compile", "--select", "int_events_scored"], project_dir=project_copy, quiet=True)
+            run_dbt(["compile", "--select", model], project_dir=project, quiet=True)
     finally:
-        shutil.copy(PROJECT_ROOT / RULES, project_copy / RULES)
-        run_dbt(["seed", "--select", "engagement_rules"], project_dir=project_copy, quiet=True)
+        shutil.copy(PROJECT_ROOT / seed, project / seed)
+        run_dbt(["seed", "--select", seed.stem], project_dir=project, quiet=True)
 
 
 @pytest.mark.parametrize(
@@ -82,14 +88,8 @@ def test_broken_rule_seed_fails_naming_the_row(project_copy: Path, rule_id: str,
 )
 def test_broken_fit_rule_seed_fails_naming_the_row(project_copy: Path, rule_id: str, column: str, value: str,
                                                     message: str) -> None:
-    _break_rules(project_copy, rule_id, column, value, FIT_RULES)
-    try:
-        run_dbt(["seed", "--select", "fit_rules"], project_dir=project_copy, quiet=True)
-        with pytest.raises(DbtError, match=message):
-            run_dbt(["compile", "--select", "int_contact_fit_components"], project_dir=project_copy, quiet=True)
-    finally:
-        shutil.copy(PROJECT_ROOT / FIT_RULES, project_copy / FIT_RULES)
-        run_dbt(["seed", "--select", "fit_rules"], project_dir=project_copy, quiet=True)
+    _assert_broken_seed_fails(project_copy, FIT_RULES, "int_contact_fit_components", (rule_id, column, value),
+                              message)
 
 
 def _fit_rule(rule_id: str, attribute: str, points: float = 5, **match: object) -> dict[str, object]:
