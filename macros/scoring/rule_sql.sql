@@ -2,9 +2,15 @@
     conditions at compile time, so a unit test that pins its rubric (var `rubric_rows`) is scored with exactly
     those rules, and every condition kind compiles to plain SQL on every warehouse. -#}
 
-{#- A SQL literal of a Python/Jinja value: null, a number, or quoted text. -#}
+{#- A SQL literal of a Python/Jinja value: null, true/false, a number, or quoted text (Spark's own escaping in
+    `spark__sql_literal`, which the Spark seed loader uses too). -#}
 {% macro sql_literal(value) -%}
+    {{ return(adapter.dispatch('sql_literal', 'mql_warehouse')(value)) }}
+{%- endmacro %}
+
+{% macro default__sql_literal(value) -%}
     {%- if value is none -%}null
+    {%- elif value is sameas true or value is sameas false -%}{{ 'true' if value else 'false' }}
     {%- elif value is number -%}{{ value }}
     {%- else -%}'{{ value | string | replace("'", "''") }}'
     {%- endif -%}

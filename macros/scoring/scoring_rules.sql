@@ -150,11 +150,7 @@
     contact's or account's `custom_attributes` JSON, declared (with their type) in the `custom_attributes` seed. -#}
 {% macro fit_attributes() -%}
     {%- set attributes = {} -%}
-    {%- for name, data_type in [
-        ('seniority', 'text'), ('job_function', 'text'), ('industry', 'text'), ('company_size_band', 'text'),
-        ('employee_count', 'number'), ('annual_revenue', 'number'), ('country_code', 'text'), ('region', 'text'),
-        ('has_budget_authority', 'boolean'), ('email_type', 'text'), ('lead_source_channel', 'text'),
-    ] -%}
+    {%- for name, data_type in standard_fit_attributes().items() -%}
         {%- do attributes.update({name: {'name': name, 'data_type': data_type, 'entity': 'contact', 'is_custom': false}}) -%}
     {%- endfor -%}
     {%- for attribute in custom_attributes() -%}
@@ -163,11 +159,20 @@
     {{ return(attributes) }}
 {%- endmacro %}
 
+{#- The standard fit attributes (columns of `int_contact_attributes`) and their types. -#}
+{% macro standard_fit_attributes() -%}
+    {{ return({
+        'seniority': 'text', 'job_function': 'text', 'industry': 'text', 'company_size_band': 'text',
+        'employee_count': 'number', 'annual_revenue': 'number', 'country_code': 'text', 'region': 'text',
+        'has_budget_authority': 'boolean', 'email_type': 'text', 'lead_source_channel': 'text',
+    }) }}
+{%- endmacro %}
+
 {#- The custom attributes declared in the `custom_attributes` seed, validated: a list of {name, data_type, entity,
     is_custom}. -#}
 {% macro custom_attributes() -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set standard = ['seniority', 'job_function', 'industry', 'company_size_band', 'employee_count', 'annual_revenue', 'country_code', 'region', 'has_budget_authority', 'email_type', 'lead_source_channel'] -%}
+    {%- set standard = standard_fit_attributes() -%}
     {%- set declared = [] -%}
     {%- set seen = {} -%}
     {%- for row in rubric_rows('custom_attributes') -%}
