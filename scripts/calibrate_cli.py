@@ -317,6 +317,8 @@ def calibrate(
 def diff_rules(
     base_ref: Annotated[str, typer.Option(help="Git ref of the base rules (seeds/scoring and scoring vars).")] = "HEAD",
     head_ref: Annotated[str | None, typer.Option(help="Git ref of the new rules (default: the working tree).")] = None,
+    learned: Annotated[Path | None, typer.Option(help="New rules: the working tree with a `mql learn` output "
+                                                      "folder's seeds and vars (instead of --head-ref).")] = None,
     horizon_days: Annotated[float, typer.Option(help="Days after the MQL a conversion may take.")] = 90.0,
     show: Annotated[int, typer.Option(min=0, help="Leads to list per change kind.")] = 10,
     out: Annotated[Path | None, typer.Option(help="Write the changed leads as CSV into this folder.")] = None,
@@ -333,7 +335,14 @@ def diff_rules(
         _fail(f"{database}: no warehouse; run `mql load DIR` first (the raw data is what both versions score)")
     try:
         base = git_version(base_ref)
-        head = git_version(head_ref) if head_ref else working_tree_version()
+        if learned is not None:
+            from scripts.learn.run import learned_version
+
+            if not (learned / "seeds" / "scoring").is_dir():
+                _fail(f"{learned}: not a `mql learn` output folder (no seeds/scoring/ in it)")
+            head = learned_version(learned, working_tree_version())
+        else:
+            head = git_version(head_ref) if head_ref else working_tree_version()
     except WorkspaceError as error:
         _fail(str(error))
         return

@@ -299,6 +299,9 @@ register_warehouses(app)
 from scripts.examples_cli import register as register_examples
 
 register_examples(app)
+from scripts.learn_cli import register as register_learn
+
+register_learn(app)
 # (end of extension commands)
 
 
