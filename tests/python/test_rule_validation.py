@@ -15,6 +15,10 @@ from tests.python.helpers import use_database
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/generic", "tests/fixtures", "analyses")
 RULES = Path("seeds/scoring/engagement_rules.csv")
 FIT_RULES = Path("seeds/scoring/fit_rules.csv")
+PROBABILITY = Path("seeds/scoring/score_probability.csv")
+# The committed score_probability seed is empty (header only); its cases break a cell of this calibrated row.
+CALIBRATED = ("intercept,slope,outcome,horizon_days,learned_at,description\n"
+              "-3,0.05,opportunity,90,2026-01-31,Test curve\n")
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +37,12 @@ def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield root
 
 
-def _break_rules(project: Path, rule_id: str, column: str, value: str, seed: Path = RULES) -> None:
-    lines = (PROJECT_ROOT / seed).read_text(encoding="utf-8").splitlines()
+def _break_rules(project: Path, rule_id: str, column: str, value: str, seed: Path = RULES,
+                 base: str | None = None) -> None:
+    """Write `seed` into `project` with one cell changed: `column` of the row whose first cell is `rule_id`, in the
+    committed file or in `base` (the seed's text)."""
+    text = base if base is not None else (PROJECT_ROOT / seed).read_text(encoding="utf-8")
+    lines = text.splitlines()
     header = lines[0].split(",")
     index = header.index(column)
     for number, line in enumerate(lines):
@@ -65,9 +73,10 @@ def test_broken_rule_seed_fails_naming_the_row(project_copy: Path, rule_id: str,
 
 
 def _assert_broken_seed_fails(project: Path, seed: Path, model: str, change: tuple[str, str, str],
-                              message: str) -> None:
-    """Break one cell of a rubric seed, reseed, and expect compiling `model` to fail with `message`."""
-    _break_rules(project, *change, seed=seed)
+                              message: str, base: str | None = None) -> None:
+    """Break one cell of a rubric seed (of `base`, default the committed file), reseed, and expect compiling `model`
+    to fail with `message`."""
+    _break_rules(project, *change, seed=seed, base=base)
     try:
         run_dbt(["seed", "--select", seed.stem], project_dir=project, quiet=True)
         with pytest.raises(DbtError, match=message):
@@ -131,6 +140,40 @@ def test_broken_pinned_rubric_fails_naming_the_item(project_copy: Path, rubric: 
 
 
 @pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("-3", "slope", "-0.1"), r"score_probability\.csv line 2: slope must be above 0"),
+        (("-3", "outcome", "mql"), r"score_probability\.csv line 2: outcome must be sql, opportunity or won"),
+    ],
+)
+def test_broken_score_probability_seed_fails_naming_the_row(project_copy: Path, change: tuple[str, str, str],
+                                                            message: str) -> None:
+    _assert_broken_seed_fails(project_copy, PROBABILITY, "dim_leads", change, message, base=CALIBRATED)
+
+
+def _calibration(**cells: object) -> dict[str, object]:
+    return {"intercept": -3, "slope": 0.05, "outcome": "opportunity", "horizon_days": 90,
+            "learned_at": "2026-01-31", **cells}
+
+
+@pytest.mark.parametrize(
+    ("dbt_vars", "message"),
+    [
+        ({"rubric_rows": {"score_probability": [_calibration(), _calibration(intercept=-2)]}},
+         r"var rubric_rows\.score_probability item 2: score_probability holds one calibration \(one row\), found 2"),
+        ({"rubric_rows": {"score_probability": [_calibration(slope=None)]}},
+         r"var rubric_rows\.score_probability item 1: slope is empty"),
+        ({"rubric_rows": {"score_probability": [_calibration(intercept="")]}}, r"item 1: intercept is empty"),
+        ({"probability_bands": [0.5, 0.3]}, r"var probability_bands: bounds must increase"),
+        ({"probability_bands": "0.05,0.5"}, r"var probability_bands: must be a list of upper bounds"),
+    ],
+)
+def test_broken_calibration_fails_naming_the_item(project_copy: Path, dbt_vars: dict, message: str) -> None:
+    with pytest.raises(DbtError, match=message):
+        run_dbt(["compile", "--select", "dim_leads"], project_dir=project_copy, dbt_vars=dbt_vars, quiet=True)
+
+
+@pytest.mark.parametrize(
     ("dbt_vars", "message"),
     [
         ({"mql_engagement_threshold": ""}, r"var mql_engagement_threshold: is empty"),
@@ -147,5 +190,6 @@ def test_broken_scoring_var_fails_naming_the_var(project_copy: Path, dbt_vars: d
 
 
 def test_the_committed_rubric_compiles(project_copy: Path) -> None:
-    run_dbt(["compile", "--select", "int_events_scored int_contact_score_history int_contact_fit_components"],
+    run_dbt(["compile", "--select",
+             "int_events_scored int_contact_score_history int_contact_fit_components dim_leads"],
             project_dir=project_copy, quiet=True)

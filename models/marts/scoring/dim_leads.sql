@@ -1,5 +1,8 @@
 {#- One row per lead (canonical contact created by the scoring reference time): firmographic and title attributes,
-    current scores read at the reference time, the A1-D4 grade cell and MQL flags. No email or name: BI-safe. -#}
+    current scores read at the reference time, the A1-D4 grade cell, the calibrated conversion probability of the
+    total score (seed `score_probability`, read when the model compiles; null while it is empty) and its band, and
+    MQL flags. No email or name: BI-safe. -#}
+-- depends_on: {{ ref('score_probability') }}
 
 with
 
@@ -76,6 +79,17 @@ scored as (
         on current_attributes.contact_version_id = current_fit.contact_version_id
     left join event_scores
         on current_attributes.contact_id = event_scores.contact_id
+),
+
+calibrated_scores as (
+    select
+        contact_id,
+        fit_score,
+        engagement_score,
+        negative_score,
+        fit_score + engagement_score as total_score,
+        {{ conversion_probability('fit_score + engagement_score') }} as conversion_probability
+    from scored
 )
 
 select
@@ -92,15 +106,17 @@ select
     current_attributes.country_code,
     current_attributes.region,
     current_attributes.email_type,
-    scored.fit_score,
-    scored.engagement_score,
-    scored.negative_score,
-    scored.fit_score + scored.engagement_score as total_score,
-    {{ fit_grade('scored.fit_score') }} as fit_grade,
-    {{ engagement_band('scored.engagement_score') }} as engagement_band,
-    {{ fit_grade('scored.fit_score') }}
-    || cast({{ engagement_band('scored.engagement_score') }} as {{ dbt.type_string() }}) as grade_cell,
-    {{ meets_mql_threshold('scored.fit_score', 'scored.engagement_score') }} as meets_threshold,
+    calibrated_scores.fit_score,
+    calibrated_scores.engagement_score,
+    calibrated_scores.negative_score,
+    calibrated_scores.total_score,
+    calibrated_scores.conversion_probability,
+    {{ conversion_probability_band('calibrated_scores.conversion_probability') }} as conversion_probability_band,
+    {{ fit_grade('calibrated_scores.fit_score') }} as fit_grade,
+    {{ engagement_band('calibrated_scores.engagement_score') }} as engagement_band,
+    {{ fit_grade('calibrated_scores.fit_score') }}
+    || cast({{ engagement_band('calibrated_scores.engagement_score') }} as {{ dbt.type_string() }}) as grade_cell,
+    {{ meets_mql_threshold('calibrated_scores.fit_score', 'calibrated_scores.engagement_score') }} as meets_threshold,
     coalesce(mql_summary.mql_count, 0) as mql_count,
     coalesce(
         mql_summary.latest_mql_epoch = coalesce(latest_states.requalification_epoch, 0)
@@ -113,8 +129,8 @@ select
     current_attributes.created_at,
     {{ scoring_reference_time() }} as scored_at
 from current_attributes
-inner join scored
-    on current_attributes.contact_id = scored.contact_id
+inner join calibrated_scores
+    on current_attributes.contact_id = calibrated_scores.contact_id
 left join mql_summary
     on current_attributes.contact_id = mql_summary.contact_id
 left join latest_states

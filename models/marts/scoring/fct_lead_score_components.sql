@@ -1,6 +1,8 @@
 {#- One row per lead and scoring rule that touched it, read at the scoring reference time (var as_of, else the
     latest event): how many points the rule gave, and where points went (daily limit, window, decay, cap).
-    "Why is this lead scored so?" is `select * from fct_lead_score_components where contact_id = ...`.
+    "Why is this lead scored so?" is `select * from fct_lead_score_components where contact_id = ...`: an attribute
+    (fit) row names the attribute tested, the lead's value (text, or the number a bin compared) and the rule's bin
+    bounds; every row carries its rule's description from the rule seed.
 
     Rebased from its previous build (DuckDB, PostgreSQL; recomputed whole on Spark). The reference time moves with
     every delivery, so every lead's decayed points change, but a lead whose events did not change needs none of
@@ -49,6 +51,10 @@ scored_events as (
 
 rules as (
     select * from {{ ref('engagement_rules') }}
+),
+
+attribute_rules as (
+    select * from {{ ref('fit_rules') }}
 ),
 
 fit_components as (
@@ -246,6 +252,9 @@ event_components as (
         rule_id,
         'event' as rule_kind,
         score_family,
+        cast(null as {{ dbt.type_string() }}) as attribute,
+        cast(null as {{ dbt.type_string() }}) as attribute_value,
+        cast(null as {{ type_double() }}) as attribute_number,
         event_count,
         raw_points,
         raw_points - awarded_points as points_over_daily_limit,
@@ -263,6 +272,10 @@ attribute_components as (
         fit_components.rule_id,
         'attribute' as rule_kind,
         fit_components.score_family,
+        fit_components.attribute,
+        -- a number attribute's value is attribute_number (its text spelling differs between warehouses)
+        case when fit_components.attribute_number is null then fit_components.attribute_value end as attribute_value,
+        fit_components.attribute_number,
         cast(null as bigint) as event_count,
         fit_components.points as raw_points,
         0.0 as points_over_daily_limit,
@@ -280,6 +293,25 @@ components as (
     select * from event_components
     union all
     select * from attribute_components
+),
+
+-- the current rule seeds, so rebased rows (read from the previous build) carry the current descriptions too
+rule_details as (
+    select
+        rule_id,
+        'event' as rule_kind,
+        cast(null as {{ type_double() }}) as bin_min_value,
+        cast(null as {{ type_double() }}) as bin_max_value,
+        description as rule_description
+    from rules
+    union all
+    select
+        rule_id,
+        'attribute' as rule_kind,
+        min_value as bin_min_value,
+        max_value as bin_max_value,
+        description as rule_description
+    from attribute_rules
 )
 
 select
@@ -288,6 +320,12 @@ select
     components.rule_id,
     components.rule_kind,
     components.score_family,
+    components.attribute,
+    components.attribute_value,
+    components.attribute_number,
+    rule_details.bin_min_value,
+    rule_details.bin_max_value,
+    rule_details.rule_description,
     components.event_count,
     components.raw_points,
     components.points_over_daily_limit,
@@ -300,3 +338,5 @@ select
     {{ incremental_state_columns(batch_relation=ref('int_events_scored')) }}
 from components
 cross join reference
+left join rule_details
+    on components.rule_id = rule_details.rule_id and components.rule_kind = rule_details.rule_kind
