@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from scripts.learn.features import Feature
+from scripts.learn.features import Feature, is_missing
 from scripts.learn.model import DEFAULT_OPTIONS, OTHER, ModelOptions, pooled_levels
 
 FloatArray = npt.NDArray[np.float64]
@@ -28,7 +28,7 @@ def _encode(train: pd.DataFrame, label: npt.NDArray[np.int_], test: pd.DataFrame
             keep = pooled_levels(train[feature.name].to_numpy(), options, float(np.mean(label)))
 
             def pool(values: npt.NDArray[np.object_], keep: set[str] = keep) -> list[str]:
-                return ["(missing)" if v is None else (v if v in keep else OTHER) for v in values]
+                return ["(missing)" if is_missing(v) else (v if v in keep else OTHER) for v in values]
 
             out_train[feature.name] = pool(train[feature.name].to_numpy())
             out_test[feature.name] = pool(test[feature.name].to_numpy())

@@ -134,7 +134,7 @@ def rows_to_csv(rows: Sequence[Mapping[str, str]], columns: Sequence[str]) -> st
 def signals_from_rules(engagement_text: str | None, event_types: Sequence[str]) -> list[Signal]:
     """The distinct conditions of the current engagement rules, then each event type of the data not already
     covered by an unconditioned rule, each over all time and over the recent window."""
-    keys: dict[tuple[str, ...], int] = {}
+    keys: dict[tuple[str, str, str, str, str, str], int] = {}
     for row in seed_rows(engagement_text):
         key = (row.get("event_type", ""), row.get("condition_field", ""),
                (row.get("condition_operator") or "").lower(), row.get("condition_value", ""),
@@ -144,10 +144,12 @@ def signals_from_rules(engagement_text: str | None, event_types: Sequence[str]) 
     for event_type in event_types:
         keys.setdefault((event_type, "", "", "", "", ""), 1)
     signals: list[Signal] = []
-    for number, (key, direction) in enumerate(keys.items(), start=1):
+    for number, (signal_key, direction) in enumerate(keys.items(), start=1):
         for window in (None, RECENT_WINDOW_DAYS):
             suffix = "" if window is None else f"W{window}"
-            signals.append(Signal(f"S{number:03d}{suffix}", *key, window_days=window, direction=direction))
+            event_type, field, operator, value, quantity, unit = signal_key
+            signals.append(Signal(f"S{number:03d}{suffix}", event_type, field, operator, value, quantity, unit,
+                                  window_days=window, direction=direction))
     return signals
 
 
@@ -188,22 +190,22 @@ def _custom_kind(values: Sequence[object], declared: str | None) -> FeatureKind:
     return "category"
 
 
+def is_missing(value: object) -> bool:
+    """None, NaN, pandas' NA (a nullable boolean or integer column's missing value) or NaT."""
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value))
+
+
 def _text(value: object) -> str | None:
     """An attribute value as the fit rules compare it: trimmed, lowercase text (None for missing)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if is_missing(value):
         return None
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, float) and value.is_integer():
-        text = str(value)
-    else:
-        text = str(value)
+    text = ("true" if value else "false") if isinstance(value, (bool, np.bool_)) else str(value)
     text = text.strip().lower()
     return text or None
 
 
 def _numeric(value: object) -> float:
-    if value is None or isinstance(value, bool):
+    if is_missing(value) or isinstance(value, (bool, np.bool_)):
         return np.nan
     try:
         return float(value)  # type: ignore[arg-type]
@@ -232,7 +234,7 @@ def read_attributes(connection: duckdb.DuckDBPyConnection, custom_text: str | No
         if name in excluded:
             continue
         values = table[name].tolist()
-        if all(v is None or (isinstance(v, float) and np.isnan(v)) for v in values):
+        if all(is_missing(v) for v in values):
             continue  # the export has no such attribute: nothing to learn from
         feature = Feature(f"fit:{name}", kind, attribute=name)
         columns[feature.name] = (np.array([_numeric(v) for v in values]) if kind == "number"

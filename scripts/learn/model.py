@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from scripts.learn.features import Feature
+from scripts.learn.features import Feature, is_missing
 
 OTHER = "(other)"
 """The pooled value of rare categorical levels (and of levels the training part never saw)."""
@@ -96,7 +96,7 @@ def _design(table: pd.DataFrame, features: Sequence[Feature], kept: dict[str, se
         if feature.kind == "category":
             keep = kept[feature.name]
             columns[feature.name] = np.array(
-                [None if v is None else (v if v in keep else OTHER) for v in values], dtype=object)
+                [None if is_missing(v) else (v if v in keep else OTHER) for v in values], dtype=object)
         else:
             columns[feature.name] = values.astype(np.float64)
     return pd.DataFrame(columns)

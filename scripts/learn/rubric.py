@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from scripts.learn.features import ENGAGEMENT_COLUMNS, FIT_COLUMNS, Feature, rows_to_csv
+from scripts.learn.features import ENGAGEMENT_COLUMNS, FIT_COLUMNS, Feature, is_missing, rows_to_csv
 from scripts.learn.model import OTHER, AdditiveModel, Shape
 
 POINTS_PER_DOUBLING = 20.0
@@ -216,7 +216,7 @@ def term_points(term: Term, table: pd.DataFrame) -> FloatArray:
     points = np.zeros(len(values))
     if term.feature.kind == "category":
         lookup = {value: b.points for b in term.bins for value in b.values}
-        return np.array([lookup.get(v, 0.0) if v is not None else 0.0 for v in values], dtype=np.float64)
+        return np.array([0.0 if is_missing(v) else lookup.get(v, 0.0) for v in values], dtype=np.float64)
     numbers = values.astype(np.float64)
     for b in term.bins:
         low = -np.inf if b.min_value is None else b.min_value

@@ -81,12 +81,15 @@ class LearnOptions:
 
 @dataclass
 class LearnResult:
-    """The learned rubric, its seed files and vars, and the model card."""
+    """The learned rubric, its seed files and vars, the model card and the holdout rows' scores."""
 
     rubric: Rubric
     seeds: dict[str, str]
     learned_vars: dict[str, object]
     card: dict[str, Any]
+    holdout: pd.DataFrame
+    """One row per holdout row: contact_id, instant (epoch seconds, NaN for a snapshot export), label, and the
+    current and learned rubrics' total_score and the learned conversion_probability as the dbt builds gave them."""
 
 
 Progress = Callable[[str], None]
@@ -258,7 +261,13 @@ def learn(database: Path, options: LearnOptions, *, raw_schema: str = "raw", wor
         current_scores = score_holdout(workspace, current, table, the_plan, progress)
         learned_scores = score_holdout(workspace, learned, table, the_plan, progress)
     card = model_card(table, the_plan, rubric, model, current, current_scores, learned_scores, options)
-    return LearnResult(rubric, seeds, learned_vars, card)
+    mask = table.is_holdout
+    holdout = pd.DataFrame({
+        "contact_id": table.contact_id[mask].astype(str), "instant": table.instant[mask], "label": table.label[mask],
+        "current_total": _floats(current_scores["total_score"]), "learned_total": _floats(learned_scores["total_score"]),
+        "conversion_probability": _floats(learned_scores["conversion_probability"]),
+    })
+    return LearnResult(rubric, seeds, learned_vars, card, holdout)
 
 
 def _floats(values: pd.Series) -> npt.NDArray[np.float64]:
