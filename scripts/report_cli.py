@@ -21,14 +21,23 @@ def report(
     calibration: Annotated[bool, typer.Option(
         help="Use `mql calibrate` output (warehouse/calibration/*.json) for the threshold curve when present.",
     )] = True,
+    learned: Annotated[Path | None, typer.Option(
+        help="A `mql learn` output folder: its model card becomes a section (default warehouse/learned, when there).",
+    )] = None,
 ) -> None:
     """Render the HTML report (funnel, MQLs, cost, scores, threshold, SLA, rules, grades, newest MQLs)."""
     from scripts.report.calibration import CALIBRATION_DIR
+    from scripts.report.model_card import LEARNED_DIR
     from scripts.report.render import write_report
 
     database = paths.duckdb_path()
+    if learned is not None and not (learned / "model_card.json").is_file():
+        error_console.print(f"[bold red]error:[/] {learned}: no model_card.json (run `mql learn --out {learned}`)",
+                            highlight=False)
+        raise typer.Exit(1)
     try:
-        result = write_report(database, out, calibration_dir=CALIBRATION_DIR if calibration else None)
+        result = write_report(database, out, calibration_dir=CALIBRATION_DIR if calibration else None,
+                              learned_dir=learned or LEARNED_DIR)
     except FileNotFoundError as missing:
         error_console.print(f"[bold red]error:[/] {missing}", highlight=False)
         raise typer.Exit(1) from None

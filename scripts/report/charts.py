@@ -25,7 +25,7 @@ class NoData(ValueError):
     """Nothing to draw yet; the message says why."""
 
 
-def _layout(figure: go.Figure, **extra: Any) -> go.Figure:
+def apply_layout(figure: go.Figure, **extra: Any) -> go.Figure:
     """Shared look; `extra` overrides the defaults (e.g. margins, height)."""
     layout: dict[str, Any] = {
         "template": "plotly_white",
@@ -70,7 +70,7 @@ def funnel_figure(table: Table) -> go.Figure:
         marker_color=PALETTE[: len(counts)],
         hovertemplate="%{y}: %{text}<extra></extra>",
     ))
-    return _layout(figure, yaxis={"autorange": "reversed"},
+    return apply_layout(figure, yaxis={"autorange": "reversed"},
                    xaxis={"title": "leads that reached the stage", "range": [0, counts[0] * 1.25]},
                    margin={"l": 100, "r": 30, "t": 20, "b": 50})
 
@@ -103,7 +103,7 @@ def mqls_by_month_figure(table: Table) -> go.Figure:
     for values in by_channel.values():
         for month, count in values.items():
             monthly[month] += count
-    return _layout(figure, barmode="stack", xaxis={"tickformat": "%b %Y"},
+    return apply_layout(figure, barmode="stack", xaxis={"tickformat": "%b %Y"},
                    yaxis=count_axis(max(monthly.values()), title="MQLs"), margin={"l": 60, "r": 20, "t": 20, "b": 70})
 
 
@@ -124,7 +124,7 @@ def cost_per_mql_figure(table: Table) -> go.Figure:
         hovertemplate="%{y}: $%{x:,.0f} per MQL<br>spend $%{customdata[0]:,.0f} / %{customdata[1]} MQLs"
                       "<extra></extra>",
     ))
-    return _layout(figure, xaxis={"title": "spend per MQL (USD)", "tickprefix": "$"},
+    return apply_layout(figure, xaxis={"title": "spend per MQL (USD)", "tickprefix": "$"},
                    margin={"l": 140, "r": 30, "t": 20, "b": 50})
 
 
@@ -158,7 +158,7 @@ def score_distribution_figure(table: Table, config: ReportConfig) -> go.Figure:
         ))
     figure.add_vline(x=config.threshold, line={"color": "#333", "dash": "dash"},
                      annotation_text=f"MQL threshold {config.threshold:g}", annotation_position="top right")
-    return _layout(figure, barmode="overlay", bargap=0,
+    return apply_layout(figure, barmode="overlay", bargap=0,
                    xaxis={"title": config.threshold_label.split(" (")[0]},
                    yaxis={"title": "share of group's leads (%)"})
 
@@ -195,7 +195,7 @@ def threshold_curve_figure(curve: ThresholdCurve, config: ReportConfig) -> go.Fi
     if not has_conversions(curve):
         figure.add_vline(x=config.threshold, line={"color": "#333", "dash": "dash"},
                          annotation_text=f"configured {config.threshold:g}", annotation_position="top right")
-        return _layout(figure, xaxis={"title": f"threshold on {config.threshold_label}"},
+        return apply_layout(figure, xaxis={"title": f"threshold on {config.threshold_label}"},
                        yaxis=count_axis(max(record["mql_volume"] for record in records), title="MQL volume"))
     figure.add_trace(go.Scatter(
         name="precision (MQLs that became opportunities)", x=thresholds, yaxis="y2",
@@ -215,7 +215,7 @@ def threshold_curve_figure(curve: ThresholdCurve, config: ReportConfig) -> go.Fi
     if curve.recommended is not None:
         figure.add_vline(x=curve.recommended, line={"color": "#f58518", "dash": "dot"},
                          annotation_text=f"recommended {curve.recommended:g}", annotation_position="top left")
-    return _layout(figure, xaxis={"title": f"threshold on {config.threshold_label}"},
+    return apply_layout(figure, xaxis={"title": f"threshold on {config.threshold_label}"},
                    yaxis={"title": "MQL volume", "rangemode": "tozero"},
                    yaxis2={"title": "precision (%)", "overlaying": "y", "side": "right", "rangemode": "tozero"},
                    margin={"l": 60, "r": 60, "t": 20, "b": 50})
@@ -236,7 +236,7 @@ def speed_to_lead_figure(table: Table, config: ReportConfig) -> go.Figure:
         text=[_percent(count, total) for count in counts], textposition="outside",
         hovertemplate="%{x}: %{y} MQL events (%{text})<extra></extra>",
     ))
-    return _layout(figure, xaxis={"title": "time from MQL to first sales touch"},
+    return apply_layout(figure, xaxis={"title": "time from MQL to first sales touch"},
                    yaxis=count_axis(max(counts), title="MQL events"))
 
 
@@ -262,7 +262,7 @@ def top_rules_figure(table: Table) -> go.Figure:
         customdata=[[record["score_family"], record["leads"]] for record in records],
         hovertemplate="%{y}<br>%{x:,.0f} points over %{customdata[1]:,} leads (%{customdata[0]})<extra></extra>",
     ))
-    return _layout(figure, height=max(CHART_HEIGHT, 28 * len(records) + 80),
+    return apply_layout(figure, height=max(CHART_HEIGHT, 28 * len(records) + 80),
                    xaxis={"title": "points contributed (all leads, now)"},
                    margin={"l": 260, "r": 30, "t": 20, "b": 50})
 
@@ -295,6 +295,6 @@ def grade_matrix_figure(table: Table) -> go.Figure:
         colorbar={"title": {"text": "conv. %"}},
         hovertemplate="%{text}<extra></extra>",
     ))
-    return _layout(figure, yaxis={"autorange": "reversed"},
+    return apply_layout(figure, yaxis={"autorange": "reversed"},
                    xaxis={"side": "top", "title": "engagement band (1 = most engaged)"},
                    margin={"l": 70, "r": 30, "t": 60, "b": 20})

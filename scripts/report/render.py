@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from scripts.report import charts, funnel_queries, queries
+from scripts.report import charts, funnel_queries, model_card, queries
 from scripts.report.calibration import CALIBRATION_DIR, ThresholdCurve, load_threshold_curve
 from scripts.report.config import ReportConfig, load_config
 from scripts.report.template import Kpi, Section, SectionState, empty_body, render_page, table_body
@@ -174,6 +174,24 @@ def build_section(spec: ChartSpec, warehouse: Warehouse, config: ReportConfig,
     return section("table" if spec.element_id.startswith("table-") else "chart", body, caption, _source(data))
 
 
+def model_card_section(folder: Path | None) -> Section | None:
+    """The learned rubric's model card (from `mql learn`'s output folder), or None when there is none."""
+    try:
+        card = model_card.read_model_card(folder)
+    except model_card.CardError as error:
+        return Section("model-card", model_card.ELEMENT_ID, model_card.TITLE, model_card.WHAT, "error",
+                       empty_body(model_card.ELEMENT_ID, str(error), error=True), wide=True)
+    if card is None or folder is None:
+        return None
+    try:
+        figure = figure_html(model_card.reliability_figure(card), model_card.ELEMENT_ID)
+    except charts.NoData as nothing:
+        figure = empty_body(model_card.ELEMENT_ID, str(nothing))
+    body = model_card.models_table(card) + figure + model_card.terms_table(card)
+    return Section("model-card", model_card.ELEMENT_ID, model_card.TITLE, model_card.WHAT, "chart", body,
+                   model_card.caption(card), str(folder / model_card.CARD_FILE), wide=True)
+
+
 def _kpis(warehouse: Warehouse) -> tuple[list[Kpi], str]:
     """Headline numbers and a line on the scores' reference time (blank values when the marts are not built)."""
     try:
@@ -194,13 +212,18 @@ def _kpis(warehouse: Warehouse) -> tuple[list[Kpi], str]:
 
 
 def build_report(database: Path, *, config: ReportConfig | None = None,
-                 calibration_dir: Path | None = CALIBRATION_DIR, generated_at: datetime | None = None) -> Report:
-    """Render the report from the warehouse at `database` (opened read-only)."""
+                 calibration_dir: Path | None = CALIBRATION_DIR, learned_dir: Path | None = None,
+                 generated_at: datetime | None = None) -> Report:
+    """Render the report from the warehouse at `database` (opened read-only); with `learned_dir`, a `mql learn`
+    output folder, the model card it holds is a section of its own."""
     config = config or load_config()
     generated = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     with open_warehouse(database) as warehouse:
         sections = [build_section(spec, warehouse, config, calibration_dir) for spec in CHARTS]
         kpis, as_of = _kpis(warehouse)
+    card = model_card_section(learned_dir)
+    if card is not None:
+        sections.append(card)
     html = render_page(
         title="MQL report",
         subtitle=f"{as_of} · {config.describe()} · generated {generated}",

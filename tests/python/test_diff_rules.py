@@ -123,3 +123,29 @@ def test_diff_rules_command_without_changes_builds_nothing(built_warehouse: Path
         result = CliRunner().invoke(app, ["diff-rules", "--base-ref", "HEAD", "--head-ref", "HEAD"])
     assert result.exit_code == 0, result.output
     assert "No difference" in result.output
+
+
+def test_a_learn_output_folder_is_the_new_rule_version(built_warehouse: Path, tmp_path: Path) -> None:
+    """`diff-rules --learned DIR`: the working tree with the folder's seeds and vars; anything else is refused."""
+    from scripts.cli import app
+    from scripts.learn.run import learned_version
+
+    rules = working_tree_version()
+    folder = tmp_path / "learned"
+    (folder / "seeds" / "scoring").mkdir(parents=True)
+    fit = "seeds/scoring/fit_rules.csv"
+    (folder / fit).write_text(rules.seed_files[fit], encoding="utf-8")
+    assert rule_changes(rules, learned_version(folder, rules)) == []  # the same seeds, no vars: no change
+
+    changed = rules.seed_files[fit].replace("\nF01,fit,", "\nL001,fit,", 1)
+    (folder / fit).write_text(changed, encoding="utf-8")
+    (folder / "learned_vars.yml").write_text("qualification_mode: combined\nmql_combined_threshold: 77\n",
+                                             encoding="utf-8")
+    described = [c.describe() for c in rule_changes(rules, learned_version(folder, rules))]
+    assert any(d.startswith("fit_rules.csv: removed F01") for d in described), described
+    assert any(d.startswith("fit_rules.csv: added L001") for d in described), described
+    assert f"vars: mql_combined_threshold: {rules.dbt_vars['mql_combined_threshold']} -> 77" in described
+
+    with use_database(built_warehouse):
+        refused = CliRunner().invoke(app, ["diff-rules", "--learned", str(tmp_path / "elsewhere")])
+    assert refused.exit_code == 1 and "not a `mql learn` output folder" in " ".join(refused.output.split())

@@ -12,6 +12,7 @@ one snapshot and a stratified split (3 dbt builds besides the source build).
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -117,6 +118,23 @@ def test_written_result_is_a_rule_version(result: LearnResult, tmp_path: Path) -
     assert version.dbt_vars["qualification_mode"] == "combined"
 
 
+def test_report_shows_the_model_card_as_written(result: LearnResult, source: Path, tmp_path: Path) -> None:
+    from scripts.report.config import ReportConfig
+    from scripts.report.render import build_report
+
+    write_result(result, tmp_path)
+    report = build_report(source, config=ReportConfig(), calibration_dir=None, learned_dir=tmp_path)
+    section = next(s for s in report.sections if s.key == "model-card")
+    assert section.state == "chart" and section.source.endswith("model_card.json")
+    learned = _model(result, "learned rubric (dbt)")
+    assert f"{learned['auc']:.3f} [{learned['auc_low']:.3f}, {learned['auc_high']:.3f}]" in section.body
+    assert 'id="chart-model-card"' in section.body and "perfectly calibrated" in section.body
+    first_term = result.card["terms"][0]["rules"]
+    assert html.escape(first_term) in section.body
+    without = build_report(source, config=ReportConfig(), calibration_dir=None, learned_dir=tmp_path / "none")
+    assert all(s.key != "model-card" for s in without.sections)
+
+
 def test_learn_refuses_on_too_little_history_and_writes_nothing(built_warehouse: Path, tmp_path: Path) -> None:
     from scripts.cli import app
 
@@ -124,6 +142,7 @@ def test_learn_refuses_on_too_little_history_and_writes_nothing(built_warehouse:
     with use_database(built_warehouse):
         refused = CliRunner().invoke(app, ["learn", "--min-positives", "100000", "--out", str(out)])
     assert refused.exit_code == 1, refused.output
-    assert "refused" in refused.output and "the current rubric stays" in refused.output
-    assert "Traceback" not in refused.output
+    said = " ".join(refused.output.split())  # the console wraps long lines
+    assert "mql learn refused" in said and "the current rubric stays" in said
+    assert "Traceback" not in said
     assert not out.exists()

@@ -74,6 +74,20 @@ def batches(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return first, second
 
 
+@pytest.fixture(scope="module")
+def refreshed_once(batches: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse after one refresh of the first delivery (build and serving files, dbt target), made once."""
+    root = tmp_path_factory.mktemp("refreshed-once")
+    done = _refresh(root, batches[0])
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def _start_from(refreshed: Path, root: Path) -> None:
+    """Put a private copy of the `refreshed_once` warehouse in `root` (a test then changes only its own)."""
+    shutil.copytree(refreshed, root, symlinks=True, dirs_exist_ok=True)
+
+
 def test_refresh_is_idempotent_and_publishes(batches: tuple[Path, Path], tmp_path: Path) -> None:
     first, second = batches
     done = _refresh(tmp_path, first)
@@ -98,17 +112,18 @@ def test_refresh_is_idempotent_and_publishes(batches: tuple[Path, Path], tmp_pat
     assert _publication(tmp_path / "serving.duckdb")[0] != run_id
 
 
-def test_incremental_delivery_equals_one_full_load(batches: tuple[Path, Path], tmp_path: Path) -> None:
+def test_incremental_delivery_equals_one_full_load(batches: tuple[Path, Path], refreshed_once: Path,
+                                                   tmp_path: Path) -> None:
     first, second = batches
     stepwise, at_once = tmp_path / "stepwise", tmp_path / "at-once"
     both = tmp_path / "both"
     shutil.copytree(first, both)
     shutil.copy(second / "events__late.parquet", both / "events__late.parquet")
-    for root, deliveries in ((stepwise, (first, second)), (at_once, (both,))):
-        root.mkdir()
-        for data in deliveries:
-            result = _refresh(root, data)
-            assert result.returncode == 0, result.stderr
+    _start_from(refreshed_once, stepwise)  # the first delivery, refreshed
+    at_once.mkdir()
+    for root, data in ((stepwise, second), (at_once, both)):
+        result = _refresh(root, data)
+        assert result.returncode == 0, result.stderr
     assert _marts(stepwise / "serving.duckdb") == _marts(at_once / "serving.duckdb")
     # the second delivery held only events, so the stepwise refresh built only what reads them
     with duckdb.connect(str(stepwise / "build.duckdb"), read_only=True) as connection:
@@ -128,11 +143,12 @@ def test_incremental_delivery_equals_one_full_load(batches: tuple[Path, Path], t
 
 
 def test_a_build_by_hand_or_a_full_refresh_rebuilds_and_republishes_everything(batches: tuple[Path, Path],
+                                                                                refreshed_once: Path,
                                                                                 tmp_path: Path) -> None:
     """A dbt build by hand between refreshes (other selection, maybe other vars) makes the next refresh build
     everything; `--full-refresh` without new files rebuilds and publishes every mart whole, with the same data."""
-    first, second = batches
-    assert _refresh(tmp_path, first).returncode == 0
+    _, second = batches
+    _start_from(refreshed_once, tmp_path)
     by_hand = subprocess.run([str(Path(sys.executable).with_name("dbt")), "run", "--select", "dim_leads",
                               "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)],
                              cwd=PROJECT_ROOT, env=_env(tmp_path), capture_output=True, text=True, check=False)
@@ -185,9 +201,10 @@ print(reads, errors, len(runs))
 """
 
 
-def test_readers_never_fail_or_see_a_mix_during_refreshes(batches: tuple[Path, Path], tmp_path: Path) -> None:
-    first, second = batches
-    assert _refresh(tmp_path, first).returncode == 0
+def test_readers_never_fail_or_see_a_mix_during_refreshes(batches: tuple[Path, Path], refreshed_once: Path,
+                                                          tmp_path: Path) -> None:
+    _, second = batches
+    _start_from(refreshed_once, tmp_path)
     stop_file = tmp_path / "stop-reading"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(tmp_path / "serving.duckdb"), str(stop_file)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -208,25 +225,25 @@ def test_readers_never_fail_or_see_a_mix_during_refreshes(batches: tuple[Path, P
     assert runs_seen >= 2  # the reader saw the publication change under it
 
 
-def test_sigkill_at_any_point_leaves_serving_intact_and_recovers(batches: tuple[Path, Path], tmp_path: Path) -> None:
-    first, second = batches
-    assert _refresh(tmp_path, first).returncode == 0
-    before_run, before_counts = _publication(tmp_path / "serving.duckdb")
-    before_marts = _marts(tmp_path / "serving.duckdb")
+def test_sigkill_at_any_point_leaves_serving_intact_and_recovers(batches: tuple[Path, Path], refreshed_once: Path,
+                                                                tmp_path: Path) -> None:
+    _, second = batches
+    killed, uninterrupted = tmp_path / "killed", tmp_path / "uninterrupted"
+    _start_from(refreshed_once, killed)
+    before_run, before_counts = _publication(killed / "serving.duckdb")
+    before_marts = _marts(killed / "serving.duckdb")
     for delay in (0.5, 4.0, 9.0):
-        process = subprocess.Popen([*MQL, "refresh", str(second)], cwd=PROJECT_ROOT, env=_env(tmp_path),
+        process = subprocess.Popen([*MQL, "refresh", str(second)], cwd=PROJECT_ROOT, env=_env(killed),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        run_id, counts = _publication(tmp_path / "serving.duckdb")
+        run_id, counts = _publication(killed / "serving.duckdb")
         if run_id == before_run:  # killed before the swap: the previous publication is served, whole
             assert counts == before_counts
-            assert _marts(tmp_path / "serving.duckdb") == before_marts
-    recovered = _refresh(tmp_path, second)
+            assert _marts(killed / "serving.duckdb") == before_marts
+    recovered = _refresh(killed, second)
     assert recovered.returncode == 0, recovered.stderr
-    uninterrupted = tmp_path / "uninterrupted"
-    uninterrupted.mkdir()
-    for data in (first, second):
-        assert _refresh(uninterrupted, data).returncode == 0
-    assert _marts(tmp_path / "serving.duckdb") == _marts(uninterrupted / "serving.duckdb")
+    _start_from(refreshed_once, uninterrupted)
+    assert _refresh(uninterrupted, second).returncode == 0
+    assert _marts(killed / "serving.duckdb") == _marts(uninterrupted / "serving.duckdb")

@@ -151,6 +151,10 @@ def test_cli_report_command(built_warehouse: Path, tmp_path: Path) -> None:
     with use_database(tmp_path / "missing.duckdb"):
         missing = runner.invoke(app, ["report", "--out", str(tmp_path / "x.html")])
     assert missing.exit_code == 1 and not (tmp_path / "x.html").exists()
+    with use_database(built_warehouse):
+        no_card = runner.invoke(app, ["report", "--out", str(tmp_path / "y.html"), "--learned", str(tmp_path)])
+    assert no_card.exit_code == 1 and "no model_card.json" in " ".join(no_card.output.split())
+    assert not (tmp_path / "y.html").exists()
 
 
 def test_staging_fallbacks_agree_with_the_funnel_marts(built_warehouse: Path) -> None:
