@@ -189,6 +189,7 @@ def load_directory(data_dir: Path, database: Path, schema: str = "raw", mode: Lo
     tables, planned, hashes, report, stamp = prepare_load(data_dir, loaded_at)
     database.parent.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect(str(database))
+    connection.execute("set TimeZone = 'UTC'")  # typed timestamps in a file become UTC text, whatever the host
     try:
         connection.execute("begin transaction")
         connection.execute(f'create schema if not exists "{schema}"')

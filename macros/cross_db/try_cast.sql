@@ -1,5 +1,8 @@
 {#- Cast text to a type, null (not an error) when the value does not fit: a malformed number in a raw export must
-    quarantine or null one row, never fail the build. dbt's own safe_cast is a plain cast on some adapters. -#}
+    quarantine or null one row, never fail the build. dbt's own safe_cast is a plain cast on some adapters.
+    A floating-point result is finite and of magnitude below 1e300, or null: 'NaN', 'Infinity' and '1e309' never
+    reach a sum, where one of them would poison every total it enters; a magnitude below 1e-300 is 0 on every
+    engine (`finite_float`). -#}
 {% macro try_cast(expression, data_type) -%}
     {{ return(adapter.dispatch('try_cast', 'mql_warehouse')(expression, data_type)) }}
 {%- endmacro %}
@@ -9,7 +12,23 @@
 {%- endmacro %}
 
 {% macro duckdb__try_cast(expression, data_type) -%}
+    {%- if mql_warehouse.is_float_type(data_type) -%}
+    {{ mql_warehouse.finite_float('try_cast(' ~ expression ~ ' as ' ~ data_type ~ ')', data_type) }}
+    {%- else -%}
     try_cast({{ expression }} as {{ data_type }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Whether a type name is a floating-point type (the ones `finite_float` guards). -#}
+{% macro is_float_type(data_type) -%}
+    {{ return((data_type | lower | trim).startswith(('float', 'double', 'real'))) }}
+{%- endmacro %}
+
+{#- `value` (a number of `data_type`, evaluated more than once) when finite and of magnitude below 1e300, 0 below
+    1e-300, else null (NaN and infinities compare above every number on DuckDB and Spark, so they fail both). -#}
+{% macro finite_float(value, data_type) -%}
+    (case when abs({{ value }}) < 1e-300 then cast(0 as {{ data_type }})
+          when abs({{ value }}) < 1e300 then {{ value }} end)
 {%- endmacro %}
 
 {#- PostgreSQL has no try_cast: cast only text that looks like a number (as DuckDB reads it: optional sign,
@@ -24,7 +43,15 @@
           when {{ expression }} ~ {{ number }} and {{ expression }} !~ '[eE][+-]?[0-9]{4,}'
           then case when abs(cast(trim({{ expression }}) as numeric)) < 9000000000000000000
                     then cast(round(cast(trim({{ expression }}) as numeric)) as {{ data_type }}) end end)
-    {%- elif kind.startswith(('float', 'double', 'real', 'numeric', 'decimal')) -%}
+    {%- elif mql_warehouse.is_float_type(data_type) -%}
+    {#- through numeric (exact, no overflow error), exponents of up to 4 digits; a longer one is 0 or too large -#}
+    {%- set exact = 'cast(trim(' ~ expression ~ ') as numeric)' -%}
+    (case when {{ expression }} ~ {{ number }} and {{ expression }} !~ '[eE][+-]?[0-9]{5,}'
+          then case when abs({{ exact }}) < 1e-300 then cast(0 as {{ data_type }})
+                    when abs({{ exact }}) < 1e300 then cast({{ exact }} as {{ data_type }}) end
+          when {{ expression }} ~ {{ number }} and {{ expression }} ~ '[eE]-[0-9]{5,}' then cast(0 as {{ data_type }})
+     end)
+    {%- elif kind.startswith(('numeric', 'decimal')) -%}
     (case when {{ expression }} ~ {{ number }} then cast(trim({{ expression }}) as {{ data_type }}) end)
     {%- else -%}
     cast({{ expression }} as {{ data_type }})
@@ -41,7 +68,10 @@
     {%- if kind in ('bigint', 'integer', 'int', 'smallint', 'long') -%}
     (case when {{ expression }} rlike {{ number }} and not {{ expression }} rlike '[eE][+-]?[0-9]{4,}'
           then try_cast(round(try_cast(trim({{ expression }}) as decimal(38, 6))) as {{ data_type }}) end)
-    {%- elif kind.startswith(('float', 'double', 'real', 'numeric', 'decimal')) -%}
+    {%- elif mql_warehouse.is_float_type(data_type) -%}
+    (case when {{ expression }} rlike {{ number }}
+          then {{ mql_warehouse.finite_float('try_cast(trim(' ~ expression ~ ') as ' ~ data_type ~ ')', data_type) }} end)
+    {%- elif kind.startswith(('numeric', 'decimal')) -%}
     (case when {{ expression }} rlike {{ number }} then try_cast(trim({{ expression }}) as {{ data_type }}) end)
     {%- else -%}
     try_cast({{ expression }} as {{ data_type }})

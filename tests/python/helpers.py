@@ -24,3 +24,23 @@ def use_database(database: Path) -> Iterator[Path]:
             os.environ.pop("MQL_DUCKDB_PATH", None)
         else:
             os.environ["MQL_DUCKDB_PATH"] = previous
+
+
+def mart_rows(database: Path, schema: str = "marts") -> dict[str, list[tuple[object, ...]]]:
+    """Every table of `schema` in a DuckDB build: rows sorted, without the incremental state columns, doubles to
+    1e-9 (sums over another physical row order differ in the last bits)."""
+    import duckdb
+
+    out: dict[str, list[tuple[object, ...]]] = {}
+    with duckdb.connect(str(database), read_only=True) as connection:
+        tables = [name for (name,) in connection.execute(
+            "select table_name from duckdb_tables() where schema_name = ? order by 1", [schema]).fetchall()]
+        for table in tables:
+            columns = [name for (name,) in connection.execute(
+                "select column_name from duckdb_columns() where schema_name = ? and table_name = ? order by column_index",
+                [schema, table]).fetchall() if name not in MARKER_COLUMNS]
+            rows = connection.execute(
+                f'select {", ".join(chr(34) + c + chr(34) for c in columns)} from "{schema}"."{table}"').fetchall()
+            out[table] = sorted((tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows),
+                                key=repr)
+    return out

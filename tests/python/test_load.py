@@ -130,3 +130,32 @@ def test_a_file_name_loaded_again_keeps_the_raw_row_identity_unique(tmp_path: Pa
     assert rows == 6 and identities == 6, (rows, identities)
     assert files[0] == "events.parquet" and files[1].startswith("events.parquet@") and len(files) == 2, files
     assert sorted(logged) == sorted(files), logged
+
+
+def test_typed_timestamps_land_as_utc_text_whatever_the_host_time_zone(tmp_path: Path) -> None:
+    """A file whose timestamps are typed (with a zone) lands as the same UTC text on a host in New York."""
+    import os
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+
+    from scripts.paths import PROJECT_ROOT
+
+    data = tmp_path / "data"
+    data.mkdir()
+    required = load_contract()["events"].required_columns
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)  # 22:04 the day before in New York
+    columns: dict[str, pa.Array] = {c: pa.array([f"E{n}" for n in range(2)]) for c in required if c != "occurred_at"}
+    columns["occurred_at"] = pa.array([moment, moment], type=pa.timestamp("us", tz="UTC"))
+    pq.write_table(pa.table(columns), data / "events.parquet")
+    landed = {}
+    for zone in ("UTC", "America/New_York"):
+        database = tmp_path / f"{zone.replace('/', '_')}.duckdb"
+        env = dict(os.environ, TZ=zone, MQL_DUCKDB_PATH=str(database))
+        done = subprocess.run([sys.executable, "-m", "scripts.cli", "load", str(data)], cwd=PROJECT_ROOT, env=env,
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        with duckdb.connect(str(database), read_only=True) as connection:
+            landed[zone] = [value for (value,) in connection.execute("select occurred_at from raw.events").fetchall()]
+    assert landed["America/New_York"] == landed["UTC"]
+    assert all(value.startswith("2026-01-02 03:04:05") for value in landed["UTC"]), landed

@@ -28,7 +28,8 @@ timestamps = st.one_of(
     st.sampled_from(["2026-01-05 10:00:00", "2026-01-05T10:00:00+02:00", "2026-01-05T10:00:00Z", "2026-02-30",
                      "31/02/2025", "yesterday", "2099-01-01 00:00:00", "1900-01-01", "2026-13-45 10:00:00"]),
     garbage)
-numbers = st.one_of(st.sampled_from(["0", "12.5", "-3", "1e3", "abc", "9999999999999999999999"]), garbage)
+numbers = st.one_of(st.sampled_from(["0", "12.5", "-3", "1e3", "abc", "9999999999999999999999", "Infinity", "1e309"]),
+                    garbage)
 codes = st.one_of(st.sampled_from(["Page View", "email_open", "Demo Request", "Sales Accepted", "Recycled", "Call",
                                    "Closed Won", "Paid Search", "USD", "EUR", "true", "no", "gmail.com"]), garbage)
 
@@ -94,3 +95,35 @@ def test_malformed_rows_are_never_lost(data: dict[str, list[dict[str, str | None
         unexplained = connection.execute(
             "select count(*) from staging.stg_quarantine__rows where reason_code is null").fetchone()[0]
         assert unexplained == 0
+
+
+NON_FINITE = ["NaN", "Infinity", "-inf", "1e309"]
+
+
+def test_non_finite_amounts_never_reach_a_sum(seeded_template: Path, tmp_path: Path) -> None:
+    """Spend of 'NaN', 'Infinity' or '1e309' is quarantined as an invalid amount; such a deal amount is no amount
+    (the deal still counts). Before, they were staged and every later funnel total was NaN or infinite."""
+    files = tmp_path / "files"
+    files.mkdir()
+    amounts = [*NON_FINITE, "12.5"]
+    pq.write_table(pa.table({"spend_date": ["2026-01-05"] * len(amounts), "channel": ["Paid Search"] * len(amounts),
+                             "campaign_id": [f"CMP000{n}" for n in range(len(amounts))], "amount": amounts,
+                             "currency": ["USD"] * len(amounts)}), files / "marketing_spend.parquet")
+    pq.write_table(pa.table({"opportunity_id": [f"O{n}" for n in range(len(amounts))], "amount": amounts,
+                             "stage": ["Closed Won"] * len(amounts), "created_at": ["2026-01-05 10:00:00"] * len(amounts),
+                             "updated_at": ["2026-01-06 10:00:00"] * len(amounts)}), files / "opportunities.parquet")
+    database = tmp_path / "w.duckdb"
+    shutil.copy(seeded_template, database)
+    load_directory(files, database)
+    with use_database(database):
+        run_dbt(["run", "--select", "staging"], quiet=True)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        spend = connection.execute("select list(amount_usd) from staging.stg_marketing__marketing_spend").fetchone()[0]
+        quarantined = connection.execute(
+            "select count(*) from staging.stg_quarantine__rows where source_table = 'marketing_spend' "
+            "and reason_code = 'invalid_amount'").fetchone()[0]
+        deals = dict(connection.execute(
+            "select opportunity_id, amount_usd from staging.stg_crm__opportunities").fetchall())
+    assert spend == [12.5]
+    assert quarantined == len(NON_FINITE)
+    assert deals == {**{f"O{n}": None for n in range(len(NON_FINITE))}, f"O{len(NON_FINITE)}": 12.5}
