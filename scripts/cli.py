@@ -266,15 +266,44 @@ def summary() -> None:
 
 
 @app.command()
-def query(sql: Annotated[str, typer.Argument(help="SQL to run read-only against the DuckDB warehouse.")]) -> None:
-    """Run a read-only SQL query against the warehouse and print the result."""
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL to run read-only against the DuckDB warehouse.")],
+    attach: Annotated[list[str] | None, typer.Option(
+        help="ALIAS=PATH: also open another DuckDB file read-only as ALIAS (e.g. before=warehouse/before.duckdb); "
+             "repeatable.")] = None,
+) -> None:
+    """Run a read-only SQL query against the warehouse and print the result. The query sees the warehouse (and the
+    files given with --attach) and nothing else: no file reads or writes (`COPY`, `EXPORT`, `read_csv`, `glob`),
+    no `ATTACH`, `INSTALL` or `LOAD`."""
     import duckdb
 
-    with duckdb.connect(str(paths.duckdb_path()), read_only=True) as connection:
+    database = paths.duckdb_path()
+    if not database.is_file():
+        _fail(f"{database}: no warehouse yet (run `mql demo`, or `mql load` and `mql build`; MQL_DUCKDB_PATH "
+              "names another)")
+    extra: list[tuple[str, Path]] = []
+    for item in attach or ():
+        alias, _, path = item.partition("=")
+        if not alias.isidentifier() or not path:
+            _fail(f"--attach {item}: expected ALIAS=PATH, e.g. before=warehouse/before.duckdb")
+        if not Path(path).is_file():
+            _fail(f"--attach {item}: {path} is not a file")
+        extra.append((alias, Path(path)))
+    try:
+        connection = duckdb.connect(str(database), read_only=True)
+        for alias, path in extra:
+            connection.execute(f"attach '{str(path).replace(chr(39), chr(39) * 2)}' as \"{alias}\" (read_only)")
+        # DuckDB's own sandbox: external access off, then the configuration locked so the query cannot undo it
+        connection.execute("set enable_external_access = false")
+        connection.execute("set lock_configuration = true")
+    except duckdb.Error as error:
+        _fail(f"{database}: cannot open the warehouse: {str(error).splitlines()[0]}")
+        return
+    with connection:
         try:
             relation = connection.sql(sql)
         except duckdb.Error as error:
-            _fail(str(error))
+            _fail(str(error).splitlines()[0])
             return
         if relation is None:
             return

@@ -20,6 +20,7 @@ from typing import Literal
 import duckdb
 
 from scripts.contract import ContractTable, load_contract
+from scripts.paths import inside
 
 SUPPORTED_SUFFIXES = (".parquet", ".csv")
 LoadMode = Literal["replace", "append"]
@@ -85,6 +86,10 @@ def plan_load(data_dir: Path, tables: dict[str, ContractTable] | None = None) ->
     if not data_dir.is_dir():
         raise LoadError(f"{data_dir}: not a directory")
     candidates = sorted(p for p in data_dir.iterdir() if p.is_file() and not p.name.startswith(("_", ".")))
+    for path in candidates:
+        if inside(data_dir, path.name) is None:
+            raise LoadError(f"{path.name}: a symbolic link to {path.resolve()}, outside {data_dir}: the loader "
+                            "reads only files inside the folder it is given (copy the file in)")
     if not candidates:
         raise LoadError(f"{data_dir}: no files to load (expected e.g. contacts.parquet, events.csv)")
     planned: list[PlannedFile] = []

@@ -22,6 +22,15 @@ def duckdb_path() -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+def inside(folder: Path, name: str | Path) -> Path | None:
+    """`folder / name` with symbolic links resolved, when that stays inside `folder` (itself resolved); None when it
+    leads outside (`..`, an absolute path, a link to elsewhere). Commands that read or write "in a folder" use it so a
+    mapping, a report or a link cannot reach files beyond the folder they were given."""
+    root = folder.resolve()
+    resolved = (root / name).resolve()
+    return resolved if resolved == root or resolved.is_relative_to(root) else None
+
+
 def raw_schema() -> str:
     """Schema the loader lands raw files into (`$MQL_RAW_SCHEMA`, default `raw`); dbt reads the same variable."""
     return os.environ.get("MQL_RAW_SCHEMA", "raw")

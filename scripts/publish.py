@@ -1,8 +1,10 @@
 """Publish the marts to a serving DuckDB file that BI tools open read-only, switched atomically.
 
 DuckDB lets one process write a database file and blocks other processes meanwhile, so BI must never read the
-file dbt builds. The serving path (`serving.duckdb`) is a symbolic link to one of two files beside it,
-`serving-a.duckdb` and `serving-b.duckdb`. A publication writes the marts, with a `_publication` table (run id,
+file dbt builds. The serving path (`serving.duckdb`) is a symbolic link to one of two files in folders beside it,
+`.serving.duckdb-a/serving.duckdb` and `.serving.duckdb-b/serving.duckdb`: both have the serving path's name, so
+DuckDB (which names a database after the file a link resolves to) always calls it `serving` and a query BI saved
+as `serving.marts.dim_leads` keeps working across publications. A publication writes the marts, with a `_publication` table (run id,
 time, rows and method per mart, the run it followed), into the file the link does not point to (the standby), in
 one transaction, then points the link at it: a rename, atomic on POSIX, so a reader sees one publication or the
 next, never a mix, and a reader that already opened a file keeps reading it undisturbed. A refresh killed at any
@@ -57,8 +59,10 @@ def serving_path(database: Path) -> Path:
 
 
 def serving_pair(target: Path) -> tuple[Path, Path]:
-    """The two files the serving path links to in turn: `<stem>-a<suffix>` and `<stem>-b<suffix>`."""
-    return (target.with_name(f"{target.stem}-a{target.suffix}"), target.with_name(f"{target.stem}-b{target.suffix}"))
+    """The two files the serving path links to in turn: `.<name>-a/<name>` and `.<name>-b/<name>` beside it. Both
+    carry the serving path's own file name because DuckDB names the database after the file a link resolves to:
+    BI sees one database name (`serving` for `serving.duckdb`) whichever file is served."""
+    return (target.with_name(f".{target.name}-a") / target.name, target.with_name(f".{target.name}-b") / target.name)
 
 
 @dataclass(frozen=True)
@@ -189,10 +193,10 @@ def _fsync_directory(directory: Path) -> None:
 
 
 def _point_to(target: Path, file: Path) -> None:
-    """Make `target` a symbolic link to `file` (a sibling) atomically: a new link renamed over it."""
+    """Make `target` a symbolic link to `file` (in a folder beside it) atomically: a new link renamed over it."""
     link = target.with_name(f".{target.name}.link")
     link.unlink(missing_ok=True)
-    link.symlink_to(file.name)
+    link.symlink_to(file.relative_to(target.parent))
     os.replace(link, target)
     _fsync_directory(target.parent)
 
@@ -215,6 +219,8 @@ def publish(database: Path, run_id: str, target: Path | None = None, *, previous
     target = target or serving_path(database)
     target.parent.mkdir(parents=True, exist_ok=True)
     pair = serving_pair(target)
+    for file in pair:
+        file.parent.mkdir(exist_ok=True)
     served_file = target.resolve() if target.exists() else None
     standby = pair[1] if served_file == pair[0].resolve() else pair[0]
     served = published_state(target)
@@ -231,9 +237,10 @@ def publish(database: Path, run_id: str, target: Path | None = None, *, previous
         tables, methods = _write_publication(standby, database, run_id, previous_run_id, True, unchanged)
         mode = "in_place"
     else:
-        for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a killed refresh (we hold the lock)
-            stale.unlink()
-        staging_file = target.with_name(f".{target.name}.{run_id}.tmp")
+        for folder in {target.parent, standby.parent}:  # left by a killed refresh (we hold the lock)
+            for stale in folder.glob(f".{target.name}.*.tmp"):
+                stale.unlink()
+        staging_file = standby.with_name(f".{target.name}.{run_id}.tmp")
         if carried and served_file is not None:
             shutil.copyfile(served_file, staging_file)
             mode = "copy"
@@ -242,5 +249,6 @@ def publish(database: Path, run_id: str, target: Path | None = None, *, previous
         with open(staging_file, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(staging_file, standby)
+        _fsync_directory(standby.parent)
     _point_to(target, standby)
     return Publication(run_id, target, tables, methods, mode)

@@ -19,6 +19,7 @@ from scripts.importer.conditions import all_hold
 from scripts.importer.mapping import ACTIVITY_COLUMNS, Mapping, SourceSpec, TableSpec, load_mapping
 from scripts.importer.specs import ROW_NUMBER, MappingError
 from scripts.importer.values import UnmappableValue, evaluate
+from scripts.paths import inside
 
 REJECTS_DIR = "_rejects"
 REPORT_FILE = "_import_report.json"
@@ -73,9 +74,7 @@ class ImportReport:
 def read_source(folder: Path, source: SourceSpec) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) for every data row of a source CSV (header names stripped; CRLF handled). Each row
     also holds `_row`: its data row number (1-based, blank lines not counted), for `{_row}` in templates."""
-    path = folder / source.file
-    if not path.is_file():
-        raise MappingError(f"source '{source.name}': file {path} not found")
+    path = _source_path(folder, source)
     with path.open(encoding=source.encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=source.delimiter)
         try:
@@ -94,8 +93,20 @@ def read_source(folder: Path, source: SourceSpec) -> Iterator[tuple[int, dict[st
             yield reader.line_num, {**dict(zip(header, values, strict=True)), ROW_NUMBER: str(number)}
 
 
+def _source_path(folder: Path, source: SourceSpec) -> Path:
+    """The source's file, which must be inside `folder` (the `--source` folder): no `..`, absolute path or link
+    that leads elsewhere."""
+    path = inside(folder, source.file)
+    if path is None:
+        raise MappingError(f"source '{source.name}': file {source.file} is outside the source folder {folder}: "
+                           "a mapping reads only files inside --source")
+    if not path.is_file():
+        raise MappingError(f"source '{source.name}': file {folder / source.file} not found")
+    return path
+
+
 def _source_columns(folder: Path, source: SourceSpec) -> list[str]:
-    path = folder / source.file
+    path = _source_path(folder, source)
     with path.open(encoding=source.encoding, newline="") as handle:
         return [name.strip() for name in next(csv.reader(handle, delimiter=source.delimiter), [])]
 
@@ -249,6 +260,8 @@ def _prepare_out_dir(out_dir: Path, contract: dict[str, ContractTable]) -> None:
             written = [str(t["table"]) for t in json.loads(previous.read_text(encoding="utf-8")).get("tables", [])]
         except (ValueError, AttributeError, KeyError, TypeError):
             written = []
+        # only what an import writes is ever deleted: a contract table's file, inside `out_dir`
+        written = [table for table in written if table in contract]
     clashes = sorted(p.name for p in out_dir.iterdir()
                      if p.is_file() and p.name.split(".")[0].split("__")[0].lower() in contract
                      and p.name not in {f"{table}.csv" for table in written})

@@ -4,6 +4,7 @@ These build their own small build databases (no dbt), so every case runs in well
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -163,4 +164,34 @@ def test_a_plain_serving_file_from_before_the_pair_is_replaced_by_the_link(serve
         connection.execute("insert into _publication values ('r0', now(), 'marts.leads', 0, 'copied')")
     publication = publish(database, "r1", target, previous_run_id="r0", rebuilt={"history"})
     assert publication.mode == "copy" and target.is_symlink()
+    assert _marts(target) == _marts(database)
+
+
+def test_the_served_database_keeps_one_name_across_publications(served: tuple[Path, Path]) -> None:
+    """BI saves queries with the database name (`serving.marts.leads`); DuckDB names a database after the file a
+    link resolves to, so both files of the pair must carry the serving path's name."""
+    database, target = served
+    saved_query = "select count(*) from serving.marts.leads"
+    answers, names = [], set()
+    previous = None
+    for run in range(3):
+        _build(database, run, {"c1": run}, leads=4 + run)
+        publish(database, f"r{run}", target, previous_run_id=previous)
+        previous = f"r{run}"
+        with duckdb.connect(str(target), read_only=True) as connection:
+            names.add(connection.execute("select current_database()").fetchone()[0])
+            answers.append(connection.execute(saved_query).fetchone()[0])
+    assert names == {"serving"}
+    assert answers == [4, 5, 6]
+
+
+def test_a_serving_link_to_the_old_pair_of_siblings_moves_to_the_named_pair(served: tuple[Path, Path]) -> None:
+    """A serving path published by an earlier version (a link to `serving-a.duckdb` beside it) is carried over."""
+    database, target = served
+    _build(database, 0, {"c1": 0}, leads=3)
+    shutil.copyfile(database, target.with_name("serving-a.duckdb"))
+    target.symlink_to("serving-a.duckdb")
+    _build(database, 1, {"c1": 1}, leads=4)
+    publish(database, "r1", target)
+    assert target.resolve() == serving_pair(target)[0].resolve()
     assert _marts(target) == _marts(database)
