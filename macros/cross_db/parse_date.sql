@@ -7,8 +7,9 @@
     {{ dbt.safe_cast(expression, api.Column.translate_type('date')) }}
 {%- endmacro %}
 
+{#- As duckdb__parse_timestamp_utc: the text must start with a digit ('infinity', 'epoch' are no dates). -#}
 {% macro duckdb__parse_date(expression) -%}
-    try_cast({{ expression }} as date)
+    (case when regexp_matches(trim({{ expression }}), '^[0-9]') then try_cast({{ expression }} as date) end)
 {%- endmacro %}
 
 {#- PostgreSQL: no try_cast, and its date input accepts other orders and words. As on DuckDB, a date may be followed

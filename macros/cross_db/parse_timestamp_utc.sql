@@ -8,8 +8,11 @@
     cast({{ dbt.safe_cast(expression, api.Column.translate_type('timestamp')) }} as timestamp)
 {%- endmacro %}
 
+{#- DuckDB's cast also reads words ('epoch', 'infinity', '-infinity', 'now' is refused): the text must start with a
+    digit, as on PostgreSQL and Spark, so no word becomes a date. -#}
 {% macro duckdb__parse_timestamp_utc(expression) -%}
-    timezone('UTC', try_cast({{ expression }} as timestamptz))
+    (case when regexp_matches(trim({{ expression }}), '^[0-9]')
+        then timezone('UTC', try_cast({{ expression }} as timestamptz)) end)
 {%- endmacro %}
 
 {#- PostgreSQL has no try_cast, and its timestamp input also accepts words ('yesterday', 'now', 'epoch') and other

@@ -3,7 +3,7 @@
       - `_batch_loaded_at`: the newest raw load (events, contacts, accounts, stage history) the build had seen, the
         high-water mark of the inputs;
       - `_state_fingerprint`: a hash of everything besides raw rows that changes what the models compute (every
-        seed's checksum, the scoring vars, `future_tolerance_hours`).
+        seed's checksum, the scoring vars, `future_tolerance_hours`, `timestamp_floor`).
     The next incremental build reprocesses only what changed since its own high-water mark: rows loaded after it
     (minus var `incremental_lookback_minutes`, for loaders whose load times are not in commit order), and for the
     contact-grained models every contact whose events, contact record, account, email group or sales decisions
@@ -20,6 +20,7 @@
     {%- endif -%}
     {%- do parts.append('scoring=' ~ tojson(scoring_config(), sort_keys=true)) -%}
     {%- do parts.append('future_tolerance_hours=' ~ var('future_tolerance_hours')) -%}
+    {%- do parts.append('timestamp_floor=' ~ var('timestamp_floor', none)) -%}
     {{ return(local_md5(parts | sort | join('|'))) }}
 {%- endmacro %}
 

@@ -26,7 +26,8 @@ garbage = st.one_of(st.none(), st.just(""), st.just("   "), st.sampled_from(["N/
                     st.text(max_size=12))
 timestamps = st.one_of(
     st.sampled_from(["2026-01-05 10:00:00", "2026-01-05T10:00:00+02:00", "2026-01-05T10:00:00Z", "2026-02-30",
-                     "31/02/2025", "yesterday", "2099-01-01 00:00:00", "1900-01-01", "2026-13-45 10:00:00"]),
+                     "31/02/2025", "yesterday", "2099-01-01 00:00:00", "1900-01-01", "2026-13-45 10:00:00", "-infinity",
+                     "infinity", "epoch", "0001-01-01", "1970-01-01 00:00:00", "2030-06-01 09:00:00"]),
     garbage)
 numbers = st.one_of(st.sampled_from(["0", "12.5", "-3", "1e3", "abc", "9999999999999999999999", "Infinity", "1e309"]),
                     garbage)
@@ -127,3 +128,50 @@ def test_non_finite_amounts_never_reach_a_sum(seeded_template: Path, tmp_path: P
     assert spend == [12.5]
     assert quarantined == len(NON_FINITE)
     assert deals == {**{f"O{n}": None for n in range(len(NON_FINITE))}, f"O{len(NON_FINITE)}": 12.5}
+
+
+def _write(files: Path, table: str, rows: list[dict[str, str]]) -> None:
+    columns = sorted({c for row in rows for c in row})
+    pq.write_table(pa.table({c: pa.array([row.get(c) for row in rows], pa.string()) for c in columns}),
+                   files / f"{table}.parquet")
+
+
+def test_out_of_range_times_are_quarantined_and_the_build_stays_green(tmp_path: Path) -> None:
+    """Placeholder dates (year 1, 1900, the epoch), words (`-infinity`, `epoch`) and times after the load are
+    quarantined with a reason in events, contact versions and stage changes; a contact version "updated" in 2030
+    no longer outranks the real one; the whole build (tests included) passes. Before, `-infinity` failed a not-null
+    test and the 2030 version won."""
+    files = tmp_path / "files"
+    files.mkdir()
+    contact = {"email": "ada@example.com", "created_at": "2026-01-02 09:00:00"}
+    _write(files, "contacts", [
+        {**contact, "contact_id": "C1", "job_title": "CEO", "updated_at": "2026-01-05 10:00:00"},
+        {**contact, "contact_id": "C1", "job_title": "Intern", "updated_at": "2030-01-01 00:00:00"},
+        {**contact, "contact_id": "C2", "email": "bob@example.com", "created_at": "1900-01-01",
+         "updated_at": "2026-01-05 10:00:00"},
+    ])
+    event_times = {"E1": "2026-01-06 10:00:00", "E2": "-infinity", "E3": "0001-01-01 00:00:00", "E4": "epoch",
+                   "E5": "1970-01-01 00:00:00", "E6": "2099-01-01 00:00:00", "E7": "infinity"}
+    _write(files, "events", [{"event_id": event, "contact_id": "C1", "event_type": "page_view", "url": "/pricing",
+                              "occurred_at": at} for event, at in event_times.items()])
+    _write(files, "lead_stage_history", [
+        {"stage_change_id": "S1", "contact_id": "C1", "stage": "MQL", "changed_at": "2026-01-07 10:00:00"},
+        {"stage_change_id": "S2", "contact_id": "C1", "stage": "SQL", "changed_at": "1900-01-01 00:00:00"},
+    ])
+    database = tmp_path / "w.duckdb"
+    load_directory(files, database)
+    with use_database(database):
+        run_dbt(["build"], quiet=True)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        reasons = dict(connection.execute(
+            "select coalesce(source_key, '') || '@' || source_table, reason_code from staging.stg_quarantine__rows "
+            "where removal_kind = 'rejected'").fetchall())
+        title = connection.execute("select job_title from staging.stg_crm__contacts where contact_id = 'C1'").fetchone()
+        events = [e for (e,) in connection.execute("select event_id from staging.stg_marketing__events").fetchall()]
+    assert title == ("CEO",)
+    assert events == ["E1"]
+    assert reasons == {
+        "C1@contacts": "future_timestamp", "C2@contacts": "timestamp_before_floor",
+        "E2@events": "invalid_timestamp", "E3@events": "timestamp_before_floor", "E4@events": "invalid_timestamp",
+        "E5@events": "timestamp_before_floor", "E6@events": "future_timestamp", "E7@events": "invalid_timestamp",
+        "S2@lead_stage_history": "timestamp_before_floor"}

@@ -1,5 +1,5 @@
 {#- Every raw account row, typed, with the reason it is rejected or removed as a duplicate (null when kept).
-    Rules: invalid id, missing name, unparseable timestamps; then exact copies and older versions (latest
+    Rules: invalid id, missing name, unparseable timestamps, timestamps out of range (before `timestamp_floor`, or after the load plus `future_tolerance_hours`); then exact copies and older versions (latest
     `updated_at` wins). An employee count or revenue that is not a number becomes null (the row is kept). -#}
 
 with
@@ -38,6 +38,9 @@ validated as (
             when not {{ is_valid_id('typed.account_id') }} then 'invalid_id'
             when typed.account_name is null then 'missing_name'
             when typed.created_at is null or typed.updated_at is null then 'invalid_timestamp'
+            when {{ is_before_floor(['typed.created_at', 'typed.updated_at']) }} then 'timestamp_before_floor'
+            when {{ is_future_dated(['typed.created_at', 'typed.updated_at'], 'typed._loaded_at') }}
+                then 'future_timestamp'
         end as rejection_reason
     from typed
 ),

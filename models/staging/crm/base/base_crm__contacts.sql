@@ -1,5 +1,5 @@
 {#- Every raw contact row, typed, with the reason it is rejected or removed as a duplicate (null when kept).
-    Rules, in order: invalid id, invalid email, unparseable timestamps, deleted in the CRM; then among usable rows,
+    Rules, in order: invalid id, invalid email, unparseable timestamps, timestamps out of range (before `timestamp_floor`, or after the load plus `future_tolerance_hours`), deleted in the CRM; then among usable rows,
     exact copies, older versions of the same contact id (latest `updated_at` wins), and contacts whose email
     (case-insensitive) belongs to an earlier-created contact, which are merged into that contact. -#}
 
@@ -50,6 +50,9 @@ validated as (
             when not {{ is_valid_id('typed.contact_id') }} then 'invalid_id'
             when not {{ is_valid_email('typed.email') }} then 'invalid_email'
             when typed.created_at is null or typed.updated_at is null then 'invalid_timestamp'
+            when {{ is_before_floor(['typed.created_at', 'typed.updated_at']) }} then 'timestamp_before_floor'
+            when {{ is_future_dated(['typed.created_at', 'typed.updated_at'], 'typed._loaded_at') }}
+                then 'future_timestamp'
             when typed.is_deleted then 'deleted_in_source'
         end as rejection_reason
     from typed

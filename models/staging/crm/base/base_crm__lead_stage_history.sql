@@ -1,5 +1,5 @@
 {#- Every raw lead-stage change, typed and mapped (`crm_stage_map`), with the reason it is rejected or removed as a
-    duplicate (null when kept). Rules: invalid id, unknown contact, unknown stage name, unparseable timestamp;
+    duplicate (null when kept). Rules: invalid id, unknown contact, unknown stage name, unparseable timestamp, timestamp out of range (before `timestamp_floor`, or after the load plus `future_tolerance_hours`);
     then exact copies and conflicting rows with the same id (the last loaded wins). Contacts are resolved to their
     canonical id first, so a change logged on a merged duplicate lands on the surviving contact. -#}
 
@@ -42,6 +42,7 @@ validated as (
             when typed.contact_id is null then 'unknown_contact'
             when typed.lead_stage is null then 'unknown_stage'
             when typed.changed_at is null then 'invalid_timestamp'
+            when {{ is_before_floor('typed.changed_at') }} then 'timestamp_before_floor'
             when {{ is_future_dated('typed.changed_at', 'typed._loaded_at') }} then 'future_timestamp'
         end as rejection_reason
     from typed

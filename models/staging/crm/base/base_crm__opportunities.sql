@@ -1,5 +1,5 @@
 {#- Every raw opportunity row, typed and mapped (`opportunity_stage_map`), with the reason it is rejected or removed
-    as a duplicate (null when kept). Rules: invalid id, unknown stage, unparseable `created_at`/`updated_at`,
+    as a duplicate (null when kept). Rules: invalid id, unknown stage, unparseable `created_at`/`updated_at`, either out of range (before `timestamp_floor`, or after the load plus `future_tolerance_hours`),
     negative amount; then exact copies and older versions (latest `updated_at` wins). The primary contact is
     resolved to its canonical id; an unknown primary contact is kept as null (the deal still counts for its account). -#}
 
@@ -47,6 +47,9 @@ validated as (
             when not {{ is_valid_id('typed.opportunity_id') }} then 'invalid_id'
             when typed.opportunity_stage is null then 'unknown_stage'
             when typed.created_at is null or typed.updated_at is null then 'invalid_timestamp'
+            when {{ is_before_floor(['typed.created_at', 'typed.updated_at']) }} then 'timestamp_before_floor'
+            when {{ is_future_dated(['typed.created_at', 'typed.updated_at'], 'typed._loaded_at') }}
+                then 'future_timestamp'
             when typed.amount_usd < 0 then 'negative_amount'
         end as rejection_reason
     from typed

@@ -1,6 +1,6 @@
 {#- Every raw sales activity, typed and mapped (`activity_type_map`), with the reason it is rejected or removed as
     a duplicate (null when kept). Rules: invalid id, unknown contact, missing owner, unknown activity type,
-    unparseable or future timestamp; then exact copies and conflicting rows with the same id (last loaded wins). -#}
+    unparseable timestamp, timestamp out of range (before `timestamp_floor`, or after the load plus `future_tolerance_hours`); then exact copies and conflicting rows with the same id (last loaded wins). -#}
 
 with
 
@@ -40,6 +40,7 @@ validated as (
             when typed.owner_id is null then 'missing_owner'
             when typed.activity_type is null then 'unknown_activity_type'
             when typed.occurred_at is null then 'invalid_timestamp'
+            when {{ is_before_floor('typed.occurred_at') }} then 'timestamp_before_floor'
             when {{ is_future_dated('typed.occurred_at', 'typed._loaded_at') }} then 'future_timestamp'
         end as rejection_reason
     from typed

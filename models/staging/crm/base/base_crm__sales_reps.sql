@@ -1,5 +1,6 @@
 {#- Every raw sales-rep row, typed, with the reason it is rejected or removed as a duplicate (null when kept).
-    Rules: invalid id, unparseable `updated_at`; then exact copies and older versions (latest `updated_at` wins). -#}
+    Rules: invalid id, unparseable `updated_at`, `updated_at`
+    before `timestamp_floor` or after the load plus `future_tolerance_hours`; then exact copies and older versions (latest `updated_at` wins). -#}
 
 with
 
@@ -26,6 +27,8 @@ validated as (
         case
             when not {{ is_valid_id('typed.owner_id') }} then 'invalid_id'
             when typed.updated_at is null then 'invalid_timestamp'
+            when {{ is_before_floor('typed.updated_at') }} then 'timestamp_before_floor'
+            when {{ is_future_dated('typed.updated_at', 'typed._loaded_at') }} then 'future_timestamp'
         end as rejection_reason
     from typed
 ),

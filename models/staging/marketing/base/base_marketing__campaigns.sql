@@ -1,5 +1,5 @@
 {#- Every raw campaign row, typed and mapped (`channel_map`), with the reason it is rejected or removed as a
-    duplicate (null when kept). Rules: invalid id, missing name, unparseable `updated_at`; then exact copies and
+    duplicate (null when kept). Rules: invalid id, missing name, unparseable `updated_at`, `updated_at` out of range (before `timestamp_floor`, or after the load plus `future_tolerance_hours`); then exact copies and
     older versions (latest `updated_at` wins). An unlisted channel spelling becomes `other`. -#}
 
 with
@@ -34,6 +34,8 @@ validated as (
             when not {{ is_valid_id('typed.campaign_id') }} then 'invalid_id'
             when typed.campaign_name is null then 'missing_name'
             when typed.updated_at is null then 'invalid_timestamp'
+            when {{ is_before_floor('typed.updated_at') }} then 'timestamp_before_floor'
+            when {{ is_future_dated('typed.updated_at', 'typed._loaded_at') }} then 'future_timestamp'
         end as rejection_reason
     from typed
 ),

@@ -1,7 +1,7 @@
 {#- Every raw behavioural event, typed and mapped (`event_type_map`, `page_categories`), with the reason it is
     rejected or removed as a duplicate (null when kept). Rules, in order: invalid event id, unknown contact (no
-    usable contact with that id), unknown event type, unparseable timestamp, timestamp later than the load plus
-    `future_tolerance_hours`; then exact copies and conflicting rows with the same event id (last loaded wins).
+    usable contact with that id), unknown event type, unparseable timestamp, timestamp before
+    `timestamp_floor` or later than the load plus `future_tolerance_hours`; then exact copies and conflicting rows with the same event id (last loaded wins).
     Events of a merged duplicate contact are moved to the surviving contact.
 
     Incremental (`macros/incremental/contact_changes.sql`): a build reprocesses the raw rows loaded since the
@@ -64,6 +64,7 @@ validated as (
             when typed.contact_id is null then 'unknown_contact'
             when typed.event_type is null then 'unknown_event_type'
             when typed.occurred_at is null then 'invalid_timestamp'
+            when {{ is_before_floor('typed.occurred_at') }} then 'timestamp_before_floor'
             when {{ is_future_dated('typed.occurred_at', 'typed._loaded_at') }} then 'future_timestamp'
         end as rejection_reason
     from typed

@@ -1,5 +1,5 @@
 {#- Every raw daily spend row, typed and mapped (`channel_map`), with the reason it is rejected or removed as a
-    duplicate (null when kept). Rules: unparseable date, unparseable amount, negative amount, a currency other than
+    duplicate (null when kept). Rules: unparseable date, date out of range (before `timestamp_floor`, or after the load plus `future_tolerance_hours`), unparseable amount, negative amount, a currency other than
     USD; then exact copies and conflicting rows for the same day, channel and campaign (last loaded wins). -#}
 
 with
@@ -34,6 +34,8 @@ validated as (
         ])) }} as spend_id,
         case
             when typed.spend_date is null then 'invalid_date'
+            when {{ is_before_floor('typed.spend_date') }} then 'timestamp_before_floor'
+            when {{ is_future_dated('typed.spend_date', 'typed._loaded_at') }} then 'future_timestamp'
             when typed.amount_usd is null then 'invalid_amount'
             when typed.amount_usd < 0 then 'negative_amount'
             when typed.currency <> 'USD' then 'unsupported_currency'
