@@ -46,6 +46,7 @@ class PreviousBuild:
     project_fingerprint: str | None
     raw_state: RawState | None
     was_last_dbt_build: bool = True
+    run_id: str | None = None
 
 
 def _tool_versions() -> str:
@@ -58,10 +59,12 @@ def _tool_versions() -> str:
     return "\n".join(found)
 
 
-def project_fingerprint(root: Path = PROJECT_ROOT) -> str:
-    """SHA-256 over every dbt input file of the project (path and bytes), the compile-time environment and the
-    versions of dbt, the adapter and DuckDB."""
+def project_fingerprint(root: Path = PROJECT_ROOT, dbt_vars: dict[str, object] | None = None) -> str:
+    """SHA-256 over every dbt input file of the project (path and bytes), the compile-time environment, the vars
+    given on the command line and the versions of dbt, the adapter and DuckDB."""
     digest = hashlib.sha256(_tool_versions().encode())
+    if dbt_vars:
+        digest.update(("\nvars=" + json.dumps(dbt_vars, sort_keys=True, default=str)).encode())
     for name in COMPILE_ENVIRONMENT:
         digest.update(f"\n{name}={os.environ.get(name, '')}".encode())
     files: list[Path] = []

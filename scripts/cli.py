@@ -195,20 +195,26 @@ def refresh(
     data_dir: Annotated[Path, typer.Argument(help="Folder the exports land in; files already loaded are skipped.")],
     full_refresh: Annotated[bool, typer.Option(
         help="Rebuild the incremental models from scratch (after changing their SQL).")] = False,
+    dbt_vars: Annotated[str | None, typer.Option("--vars", help=VARS_HELP + " A refresh with other vars than the "
+                                                 "last one rebuilds and republishes.")] = None,
 ) -> None:
     """Scheduled refresh: load new files, dbt build (retried once), publish the marts atomically, log the run."""
-    from scripts.lock import LockHeld
+    from scripts.lock import DatabaseBusy, LockHeld
     from scripts.refresh import EXIT_FAILED, EXIT_LOCKED
     from scripts.refresh import refresh as run_refresh
 
     try:
-        result = run_refresh(data_dir, paths.duckdb_path(), paths.raw_schema(), full_refresh=full_refresh)
+        result = run_refresh(data_dir, paths.duckdb_path(), paths.raw_schema(), full_refresh=full_refresh,
+                             dbt_vars=_parse_vars(dbt_vars) or None)
     except LockHeld as error:
         _fail(f"another refresh is running ({error}); exiting without doing anything", EXIT_LOCKED)
         return
-    except LoadError as error:
+    except (LoadError, DatabaseBusy) as error:
         _fail(str(error))
         return
+    for interrupted in result.interrupted_runs:
+        console.print(f"[yellow]refresh {interrupted} was killed before it ended:[/] marked interrupted; its rows are "
+                      "built now", highlight=False)
     for stale in result.stale_sources:
         console.print(f"[yellow]stale source:[/] {stale}", highlight=False)
     if result.status == "failed":

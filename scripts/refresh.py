@@ -1,8 +1,12 @@
 """`mql refresh DIR`: the scheduled job. Load new files, build, publish atomically, and log the run.
 
 Steps, under an exclusive lock (a second refresh exits at once with EXIT_LOCKED):
-1. load the files of DIR that the load log has not seen (by SHA-256), in one transaction;
-2. with nothing new and a previous successful run, stop: the published marts are already current;
+0. record the run as `running`; a run still `running` from before was killed: it is marked `interrupted`;
+1. load the files of DIR that the load log has not seen (by SHA-256), in one transaction (a failure is recorded);
+2. decide from what the warehouse has built, not from whether a file arrived: when the newest build was a
+   successful refresh of this very project (fingerprint) over these very raw rows, no dbt build ran since, and the
+   serving file holds its publication, stop: the published marts are current. Otherwise build (rows loaded by a
+   killed run, a changed rule, seed, var or model, a build by hand, a lost serving file all lead here);
 3. `dbt build` (incremental: only what changed is recomputed); on failure `dbt retry` once; still failing: exit
    non-zero naming the failing node. When the project is unchanged since the last successful build, only the nodes
    downstream of the raw tables that received rows are built (`scripts.build_scope`);
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -34,10 +39,10 @@ from scripts.build_scope import (
     raw_state,
 )
 from scripts.dbt_runner import DbtError, run_dbt
-from scripts.load import load_directory
-from scripts.lock import exclusive_lock
+from scripts.load import LoadError, load_directory
+from scripts.lock import connect_writable, exclusive_lock, retry_while_busy
 from scripts.paths import PROJECT_ROOT
-from scripts.publish import publish
+from scripts.publish import publish, published_state, serving_path
 
 RUN_STATE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("project_fingerprint", "varchar"), ("raw_state", "varchar"), ("build_selection", "varchar"),
@@ -65,6 +70,7 @@ class RefreshResult:
     publication_mode: str | None = None  # in_place, copy or new (`scripts.publish.Publication.mode`)
     # wall seconds of each step that ran: load, build (dbt, with its retry), freshness, publish (counts included)
     phase_seconds: dict[str, float] = field(default_factory=dict)
+    interrupted_runs: list[str] = field(default_factory=list)  # runs found `running` (killed) and so marked
 
 
 @contextmanager
@@ -88,9 +94,14 @@ def _invocation_id() -> str | None:
     return json.loads(results.read_text(encoding="utf-8")).get("metadata", {}).get("invocation_id")
 
 
+def _run_dbt_when_free(command: list[str], dbt_vars: dict[str, object] | None = None) -> None:
+    """`run_dbt`, started again while it fails only because a reader holds the build file (bounded wait)."""
+    retry_while_busy(lambda: run_dbt(command, dbt_vars=dbt_vars, quiet=True), f"dbt {command[0]}")
+
+
 def _stale_sources() -> list[str]:
     try:
-        run_dbt(["source", "freshness"], quiet=True)
+        _run_dbt_when_free(["source", "freshness"])
     except DbtError:
         pass  # an error-level staleness fails the command; it is reported below, not raised
     sources = _target_path() / "sources.json"
@@ -102,7 +113,7 @@ def _stale_sources() -> list[str]:
 
 
 def _record(database: Path, result: RefreshResult, started_at: datetime, ended_at: datetime | None) -> None:
-    with duckdb.connect(str(database)) as connection:
+    with connect_writable(database) as connection:
         connection.execute("create schema if not exists ops")
         connection.execute(
             "create table if not exists ops.refresh_runs (run_id varchar primary key, started_at timestamp, "
@@ -123,8 +134,23 @@ def _record(database: Path, result: RefreshResult, started_at: datetime, ended_a
              json.dumps(result.phase_seconds) if result.phase_seconds else None])
 
 
+def _mark_interrupted(database: Path) -> list[str]:
+    """Mark every run still `running` as `interrupted` (called under the lock: no other refresh is alive, so such a
+    run was killed); returns their ids."""
+    if not database.exists():
+        return []
+    with connect_writable(database) as connection:
+        present = connection.execute("select count(*) from duckdb_tables() where schema_name = 'ops' "
+                                     "and table_name = 'refresh_runs'").fetchone()
+        if not present or not present[0]:
+            return []
+        return [run_id for (run_id,) in connection.execute(
+            "update ops.refresh_runs set status = 'interrupted' where status = 'running' returning run_id"
+        ).fetchall()]
+
+
 def _previous_build(database: Path) -> PreviousBuild | None:
-    """The newest refresh that started a build (a run still marked `running` was interrupted), if any."""
+    """The newest refresh that loaded or built (an `interrupted` one was killed), if any."""
     if not database.exists():
         return None
     with duckdb.connect(str(database), read_only=True) as connection:
@@ -134,8 +160,8 @@ def _previous_build(database: Path) -> PreviousBuild | None:
         if not {name for name, _ in RUN_STATE_COLUMNS} <= columns:
             return None
         row = connection.execute(
-            "select status, project_fingerprint, raw_state, dbt_invocation_id from ops.refresh_runs "
-            "where status <> 'no_new_data' order by started_at desc limit 1").fetchone()
+            "select status, project_fingerprint, raw_state, dbt_invocation_id, run_id from ops.refresh_runs "
+            "where status not in ('no_new_data', 'running') order by started_at desc limit 1").fetchone()
         if not row:
             return None
         has_invocations = connection.execute(
@@ -145,21 +171,22 @@ def _previous_build(database: Path) -> PreviousBuild | None:
             "select invocation_id from ops.dbt_invocations order by finished_at desc limit 1").fetchone() \
             if has_invocations and has_invocations[0] else None
     return PreviousBuild(row[0] == "success", row[1], decode_raw_state(row[2]),
-                         was_last_dbt_build=bool(last_invocation) and last_invocation[0] == row[3])
+                         was_last_dbt_build=bool(last_invocation) and last_invocation[0] == row[3], run_id=row[4])
 
 
-def _last_run_succeeded(database: Path) -> bool:
-    if not database.exists():
-        return False
-    with duckdb.connect(str(database), read_only=True) as connection:
-        has_log = connection.execute(
-            "select count(*) from information_schema.tables where table_schema = 'ops' "
-            "and table_name = 'refresh_runs'").fetchone()
-        if not has_log or not has_log[0]:
-            return False
-        last = connection.execute(
-            "select status from ops.refresh_runs order by started_at desc limit 1").fetchone()
-        return bool(last and last[0] in {"success", "no_new_data"})
+def _is_current(previous: PreviousBuild | None, fingerprint: str, state: RawState, served_run: str | None) -> bool:
+    """True when the published marts are what a build now would publish: the newest build was a successful refresh
+    of this project over these raw rows, no dbt build ran since, and the serving file holds its publication."""
+    return (previous is not None and previous.succeeded and previous.was_last_dbt_build
+            and previous.project_fingerprint == fingerprint and previous.raw_state == state
+            and previous.run_id is not None and served_run == previous.run_id)
+
+
+def _failpoint(name: str) -> None:
+    """Fault injection for the recovery tests: with `MQL_REFRESH_FAILPOINT=<name>` the refresh kills itself (SIGKILL,
+    as the OOM killer or a reboot would) at that step boundary: `loaded`, `built` or `published`."""
+    if os.environ.get("MQL_REFRESH_FAILPOINT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _counts(database: Path) -> tuple[int, int]:
@@ -180,7 +207,8 @@ def _rebuilt_models() -> set[str]:
             if r["unique_id"].startswith("model.") and r.get("status") == "success"}
 
 
-def _build(full_refresh: bool = False, select: list[str] | None = None) -> tuple[str | None, set[str] | None]:
+def _build(full_refresh: bool = False, select: list[str] | None = None,
+           dbt_vars: dict[str, object] | None = None) -> tuple[str | None, set[str] | None]:
     """`dbt build` (of the `select`ed nodes, else all), retried once with `dbt retry`. Returns None on success,
     else dbt's message naming the failing node; and the models built (None when a retry hides the first attempt's
     results). Incremental models rebuild only what changed unless `full_refresh`. A scoped build tests the rows
@@ -190,17 +218,17 @@ def _build(full_refresh: bool = False, select: list[str] | None = None) -> tuple
     if select:
         # unit tests check the SQL, not the data: the last successful build ran them on this very project
         command += ["--select", *select, "--exclude-resource-type", "unit_test"]
-    dbt_vars = None if select else {"data_test_scope": "all"}
+    dbt_vars = {**(dbt_vars or {}), **({} if select else {"data_test_scope": "all"})} or None
     results = _target_path() / "run_results.json"
     started = time.time()
     try:
-        run_dbt(command, dbt_vars=dbt_vars, quiet=True)
+        _run_dbt_when_free(command, dbt_vars)
         return None, _rebuilt_models()
     except DbtError as error:
         if not results.exists() or results.stat().st_mtime < started:
             return str(error), None  # failed before running a node (e.g. a compile error): nothing to retry
     try:
-        run_dbt(["retry"], quiet=True)
+        _run_dbt_when_free(["retry"])
         return None, None
     except DbtError as error:
         return str(error), None
@@ -215,46 +243,70 @@ def _last_success(database: Path) -> str | None:
 
 
 def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str | None = None,
-            full_refresh: bool = False) -> RefreshResult:
+            full_refresh: bool = False, dbt_vars: dict[str, object] | None = None) -> RefreshResult:
     """Run one refresh; raises scripts.lock.LockHeld when another refresh holds the lock. `full_refresh` rebuilds
-    the incremental models from scratch (after a change to their SQL; rule, seed and var changes are detected)."""
+    the incremental models from scratch (after a change to their SQL; rule, seed and var changes are detected).
+    `dbt_vars` override dbt_project.yml vars for the build; they are part of the project fingerprint, so a run with
+    other vars than the last one rebuilds and republishes."""
     result = RefreshResult(run_id=run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
     with exclusive_lock(database.with_name(database.name + ".refresh.lock")):
         started_at = datetime.now(UTC).replace(tzinfo=None)
-        with _phase(result, "load"):
-            report = load_directory(data_dir, database, raw_schema, mode="append", run_id=result.run_id)
-        result.rows_in = report.rows_added
-        if not report.files and not full_refresh and _last_run_succeeded(database):
-            result.status = "no_new_data"
-            result.message = f"no new files in {data_dir}; published marts are current"
-            _record(database, result, started_at, datetime.now(UTC).replace(tzinfo=None))
-            return result
-        result.raw_state = raw_state(database, raw_schema)
-        result.project_fingerprint = project_fingerprint()
-        scope = build_scope(_previous_build(database), result.project_fingerprint, result.raw_state, full_refresh)
-        result.build_selection = None if scope is None else list(scope)
+        result.interrupted_runs = _mark_interrupted(database)
         _record(database, result, started_at, None)
-        previous_success = _last_success(database)
-        with _phase(result, "build"):
-            failure, rebuilt = _build(full_refresh, result.build_selection)
-        result.dbt_invocation_id = _invocation_id()
-        if failure is not None:
-            result.status = "failed"
-            result.message = failure
-            node_lines = [line.strip() for line in failure.splitlines() if line.strip().startswith(("error:", "fail:"))]
-            result.failing_node = node_lines[0].split(":", 2)[1].strip() if node_lines else None
+        try:
+            return _refresh_steps(data_dir, database, raw_schema, result, started_at, full_refresh, dbt_vars)
+        except Exception as error:
+            # a load error, a build file held open too long, anything unforeseen: recorded, never left `running`
+            result.status, result.message = "failed", str(error)
+            result.failing_node = result.failing_node or ("load" if isinstance(error, LoadError) else None)
             _record(database, result, started_at, datetime.now(UTC).replace(tzinfo=None))
-            return result
-        with _phase(result, "freshness"):
-            result.stale_sources = _stale_sources()
-        with _phase(result, "publish"):
-            result.rows_out, result.rows_quarantined = _counts(database)
-            # only a scoped build continues the last success's state: anything else is published whole
-            publication = publish(database, result.run_id, previous_run_id=previous_success if scope else None,
-                                  rebuilt=rebuilt)
-        result.published_to = str(publication.path)
-        result.publication_methods = publication.methods
-        result.publication_mode = publication.mode
-        result.status = "success"
+            raise
+
+
+def _refresh_steps(data_dir: Path, database: Path, raw_schema: str, result: RefreshResult, started_at: datetime,
+                   full_refresh: bool, dbt_vars: dict[str, object] | None) -> RefreshResult:
+    """Steps 1-5 of a refresh (the module docstring), under the lock, the run already recorded as `running`."""
+    with _phase(result, "load"):
+        report = retry_while_busy(lambda: load_directory(data_dir, database, raw_schema, mode="append",
+                                                         run_id=result.run_id), f"load into {database}")
+    result.rows_in = report.rows_added
+    _failpoint("loaded")
+    result.raw_state = raw_state(database, raw_schema)
+    result.project_fingerprint = project_fingerprint(dbt_vars=dbt_vars)
+    previous = _previous_build(database)
+    if not full_refresh and _is_current(previous, result.project_fingerprint, result.raw_state,
+                                        published_state(serving_path(database)).run_id):
+        result.status = "no_new_data"
+        result.message = (f"no new files in {data_dir} and nothing changed since refresh "
+                          f"{previous.run_id if previous else ''}; published marts are current")
         _record(database, result, started_at, datetime.now(UTC).replace(tzinfo=None))
         return result
+    scope = build_scope(previous, result.project_fingerprint, result.raw_state, full_refresh)
+    result.build_selection = None if scope is None else list(scope)
+    _record(database, result, started_at, None)
+    previous_success = _last_success(database)
+    with _phase(result, "build"):
+        failure, rebuilt = _build(full_refresh, result.build_selection, dbt_vars)
+    result.dbt_invocation_id = _invocation_id()
+    if failure is not None:
+        result.status = "failed"
+        result.message = failure
+        node_lines = [line.strip() for line in failure.splitlines() if line.strip().startswith(("error:", "fail:"))]
+        result.failing_node = node_lines[0].split(":", 2)[1].strip() if node_lines else None
+        _record(database, result, started_at, datetime.now(UTC).replace(tzinfo=None))
+        return result
+    _failpoint("built")
+    with _phase(result, "freshness"):
+        result.stale_sources = _stale_sources()
+    with _phase(result, "publish"):
+        result.rows_out, result.rows_quarantined = _counts(database)
+        # only a scoped build continues the last success's state: anything else is published whole
+        publication = publish(database, result.run_id, previous_run_id=previous_success if scope else None,
+                              rebuilt=rebuilt)
+    _failpoint("published")
+    result.published_to = str(publication.path)
+    result.publication_methods = publication.methods
+    result.publication_mode = publication.mode
+    result.status = "success"
+    _record(database, result, started_at, datetime.now(UTC).replace(tzinfo=None))
+    return result
