@@ -62,8 +62,10 @@ dbt-ci: venv
 	MQL_DUCKDB_PATH=$(CI_DB) $(BIN)/mql load $(CI_DATA)
 	MQL_DUCKDB_PATH=$(CI_DB) $(BIN)/mql build
 
+# One pytest-xdist worker per CPU, each test file on one worker (module fixtures are built once; the Spark
+# metastore and the throwaway PostgreSQL server stay with their file).
 pytest: venv
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider --numprocesses auto --dist loadfile
 
 clean:
 	rm -rf target logs warehouse metastore_db spark-warehouse derby.log

@@ -6,21 +6,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from scripts import paths
+from scripts.terminal import make_console
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from scripts.calibrate.backtest import RuleCalibration
     from scripts.calibrate.recommend import Goal
     from scripts.calibrate.threshold import ThresholdCalibration
 
-console = Console()
-error_console = Console(stderr=True)
+console = make_console()
+error_console = make_console(stderr=True)
 
 
 def _fail(message: str) -> None:
@@ -29,6 +29,8 @@ def _fail(message: str) -> None:
 
 
 def _pct(value: object) -> str:
+    import numpy as np
+
     if value is None:
         return "-"
     number = float(value)  # type: ignore[arg-type]
@@ -36,6 +38,8 @@ def _pct(value: object) -> str:
 
 
 def _num(value: object, digits: int = 1) -> str:
+    import numpy as np
+
     if value is None:
         return "-"
     number = float(value)  # type: ignore[arg-type]
@@ -43,6 +47,8 @@ def _num(value: object, digits: int = 1) -> str:
 
 
 def _interval(pair: object, percent: bool = True, digits: int = 1, blank: bool = False) -> str:
+    import pandas as pd
+
     if not isinstance(pair, list | tuple) or len(pair) != 2 or any(v is None or pd.isna(v) for v in pair):
         return "" if blank else "n/a"
     if percent:
@@ -77,6 +83,8 @@ def _goal(target_conversion: float | None, capacity: float | None, fbeta: float 
 
 def _sweep_rows(sweep: pd.DataFrame, grade: str, recommended: float, current: float | None,
                 limit: int = 14) -> pd.DataFrame:
+    import numpy as np
+
     rows = sweep[(sweep["period"] == "training") & (sweep["min_fit_grade"] == grade)].reset_index(drop=True)
     if len(rows) <= limit:
         return rows
@@ -188,6 +196,8 @@ def _print_channels(result: ThresholdCalibration) -> None:
 
 
 def _print_rules(rules: RuleCalibration) -> None:
+    import pandas as pd
+
     lift = rules.rule_lift
     table = Table(title="Rule lift on training snapshots (suggested points from logistic regression)")
     for column in ("rule", "coverage", "conv. with", "conv. without", "lift", "points", "suggested [90%]",
@@ -325,6 +335,8 @@ def diff_rules(
     force: Annotated[bool, typer.Option(help="Build even when the rules are identical.")] = False,
 ) -> None:
     """Build the MQL set under two rule versions on the same data and show leads added/removed and conversion."""
+    import pandas as pd
+
     from scripts.calibrate.report import write_csv
     from scripts.calibrate.workspace import WorkspaceError, git_version, working_tree_version
     from scripts.dbt_runner import DbtError
@@ -396,6 +408,8 @@ def diff_rules(
 
 
 def _when(value: object) -> str:
+    import pandas as pd
+
     return "-" if value is None or pd.isna(value) else str(value)[:16]  # type: ignore[arg-type]
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from scripts import paths
@@ -18,10 +17,30 @@ from scripts.dbt_runner import DbtError, run_dbt
 from scripts.funnel import funnel_rows, funnel_table
 from scripts.load import LoadError, load_directory
 from scripts.summary import layer_counts, quarantine_by_reason
+from scripts.terminal import make_console
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-console = Console()
-error_console = Console(stderr=True)
+console = make_console()
+error_console = make_console(stderr=True)
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            console.print(f"mql-warehouse {version('mql-warehouse')}", highlight=False)
+        except PackageNotFoundError:
+            console.print("mql-warehouse (not installed as a package)", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                               help="Print the version and exit.")] = False,
+) -> None:
+    """`mql`: the command line over the warehouse: generate or load data, build and test with dbt, show results."""
+
 
 DEMO_CONTACTS = 2000
 DEMO_EVENTS_PER_CONTACT = 40.0
@@ -82,10 +101,18 @@ def load(
 
 
 def _dbt(args: list[str], dbt_vars: dict[str, object] | None = None) -> None:
+    """Run dbt; a failure, or a `--select` that matches no node (dbt only warns: a typo would pass), exits 1."""
     try:
-        run_dbt(args, dbt_vars=dbt_vars)
+        result = run_dbt(args, dbt_vars=dbt_vars)
     except DbtError as error:
         _fail(str(error))
+        return
+    if "--select" in args and not list(getattr(result.result, "results", None) or []):
+        _fail(f"--select {args[args.index('--select') + 1]}: matches no node (dbt {args[0]} did nothing)")
+
+
+def _selection(select: str | None, exclude: str | None) -> list[str]:
+    return [*(["--select", select] if select else []), *(["--exclude", exclude] if exclude else [])]
 
 
 VARS_HELP = ("dbt vars for this run, a YAML or JSON mapping as dbt's --vars takes, e.g. "
@@ -115,13 +142,12 @@ def _parse_vars(text: str | None) -> dict[str, object]:
 @app.command()
 def build(
     select: Annotated[str | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
+    exclude: Annotated[str | None, typer.Option("--exclude", help="dbt nodes to leave out.")] = None,
     full_refresh: Annotated[bool, typer.Option(help="Rebuild incremental models from scratch.")] = False,
     dbt_vars: Annotated[str | None, typer.Option("--vars", help=VARS_HELP)] = None,
 ) -> None:
     """Build the warehouse: `dbt build` (seeds, models, snapshots, data and unit tests)."""
-    args = ["build"]
-    if select:
-        args += ["--select", select]
+    args = ["build", *_selection(select, exclude)]
     if full_refresh:
         args.append("--full-refresh")
     _dbt(args, _parse_vars(dbt_vars) or None)
@@ -130,6 +156,7 @@ def build(
 @app.command()
 def test(
     select: Annotated[str | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
+    exclude: Annotated[str | None, typer.Option("--exclude", help="dbt nodes to leave out.")] = None,
     all_rows: Annotated[bool, typer.Option(
         help="Test every row of the event-volume models, not only the rows their latest build wrote "
              "(var data_test_scope: all); slower, e.g. for a nightly check.")] = False,
@@ -139,7 +166,7 @@ def test(
     variables = _parse_vars(dbt_vars)
     if all_rows:
         variables["data_test_scope"] = "all"
-    _dbt(["test", *(["--select", select] if select else [])], variables or None)
+    _dbt(["test", *_selection(select, exclude)], variables or None)
 
 
 def print_summary(database: Path) -> None:
@@ -197,19 +224,27 @@ def refresh(
         help="Rebuild the incremental models from scratch (after changing their SQL).")] = False,
     dbt_vars: Annotated[str | None, typer.Option("--vars", help=VARS_HELP + " A refresh with other vars than the "
                                                  "last one rebuilds and republishes.")] = None,
+    fail_on_stale: Annotated[bool, typer.Option(
+        help="Exit 66 when a source is stale (after publishing), so a scheduler alerts.")] = False,
 ) -> None:
-    """Scheduled refresh: load new files, dbt build (retried once), publish the marts atomically, log the run."""
+    """Scheduled refresh: load new files, dbt build (retried once), publish the marts atomically, log the run.
+    Exit codes: 0 done, 1 failed (recorded in ops.refresh_runs), 75 another refresh is running, 66 the folder is
+    missing or (--fail-on-stale) a source is stale."""
     from scripts.lock import DatabaseBusy, LockHeld
-    from scripts.refresh import EXIT_FAILED, EXIT_LOCKED
+    from scripts.publish import UnsafeRelation
+    from scripts.refresh import EXIT_FAILED, EXIT_LOCKED, EXIT_NO_INPUT
     from scripts.refresh import refresh as run_refresh
+
+    if not data_dir.is_dir():
+        _fail(f"{data_dir}: no such folder (the exports folder to refresh from)", EXIT_NO_INPUT)
 
     try:
         result = run_refresh(data_dir, paths.duckdb_path(), paths.raw_schema(), full_refresh=full_refresh,
-                             dbt_vars=_parse_vars(dbt_vars) or None)
+                             dbt_vars=_parse_vars(dbt_vars) or None, freshness_when_current=fail_on_stale)
     except LockHeld as error:
         _fail(f"another refresh is running ({error}); exiting without doing anything", EXIT_LOCKED)
         return
-    except (LoadError, DatabaseBusy) as error:
+    except (LoadError, DatabaseBusy, UnsafeRelation) as error:
         _fail(str(error))
         return
     for interrupted in result.interrupted_runs:
@@ -221,6 +256,8 @@ def refresh(
         _fail(f"refresh {result.run_id} failed at {result.failing_node or 'dbt'}:\n{result.message}", EXIT_FAILED)
     if result.status == "no_new_data":
         console.print(f"refresh {result.run_id}: {result.message}")
+        if fail_on_stale and result.stale_sources:
+            _fail(f"sources are stale: {', '.join(result.stale_sources)}", EXIT_NO_INPUT)
         return
     built = "everything" if result.build_selection is None else " ".join(result.build_selection)
     methods = Counter(result.publication_methods.values())
@@ -232,6 +269,9 @@ def refresh(
     console.print(f"refresh {result.run_id}: seconds "
                   + ", ".join(f"{phase} {seconds:,.1f}" for phase, seconds in result.phase_seconds.items()),
                   highlight=False)
+    if fail_on_stale and result.stale_sources:
+        _fail(f"refresh {result.run_id} published, but sources are stale: {', '.join(result.stale_sources)}",
+              EXIT_NO_INPUT)
 
 
 @app.command()

@@ -7,10 +7,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from dbt.cli.main import dbtRunner, dbtRunnerResult
+from typing import TYPE_CHECKING
 
 from scripts.paths import PROJECT_ROOT
+
+if TYPE_CHECKING:  # dbt takes seconds to import: only commands that run it pay for it (`mql --help` stays fast)
+    from dbt.cli.main import dbtRunnerResult
 
 
 class DbtError(RuntimeError):
@@ -55,6 +57,8 @@ def _release_duckdb() -> None:
 def run_dbt(args: Sequence[str], *, dbt_vars: dict[str, object] | None = None, quiet: bool = False,
             project_dir: Path = PROJECT_ROOT) -> dbtRunnerResult:
     """Invoke `dbt <args>` on the project; raise DbtError (naming the failing nodes) unless it succeeds."""
+    from dbt.cli.main import dbtRunner
+
     command = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
-error_console = Console(stderr=True)
+from scripts.terminal import make_console
+
+console = make_console()
+error_console = make_console(stderr=True)
 
 
 def example(

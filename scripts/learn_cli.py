@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
+from scripts.terminal import make_console
+
+console = make_console()
 
 
 def _fail(message: str, code: int = 1) -> None:

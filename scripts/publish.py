@@ -26,6 +26,7 @@ file (before the pair existed) is replaced by the link the same way.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Collection
@@ -50,6 +51,36 @@ class Publication:
     # how the file was written: "in_place" (the standby brought forward), "copy" (a byte copy of the served
     # file, then changed) or "new" (every mart copied into an empty file)
     mode: str = "new"
+
+
+class UnsafeRelation(RuntimeError):
+    """A relation BI would see documents a sensitive or free-text column: the publication is refused."""
+
+
+def bi_relations(manifest_path: Path) -> set[str]:
+    """What the serving file may hold (`schema.name`): every enabled dbt model of a published schema in the manifest
+    of the build, except models marked `meta: {contains_pii: true}` (`dim_leads_pii`: trusted targets read it in
+    the build file, BI never). A stale table that a build with other vars left in the build file (a disabled model)
+    is therefore never published. Raises UnsafeRelation when an allowed model documents a column with
+    `meta: {sensitive: true}` or `{free_text: true}`: PII is kept out by a check, not by convention."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    allowed: set[str] = set()
+    unsafe: list[str] = []
+    for node in manifest.get("nodes", {}).values():
+        config = node.get("config") or {}
+        if (node.get("resource_type") != "model" or not config.get("enabled", True)
+                or node.get("schema") not in PUBLISHED_SCHEMAS or config.get("materialized") == "ephemeral"):
+            continue
+        if (config.get("meta") or {}).get("contains_pii") or (node.get("meta") or {}).get("contains_pii"):
+            continue
+        allowed.add(f"{node['schema']}.{node.get('alias') or node['name']}")
+        unsafe += [f"{node['name']}.{name}" for name, column in (node.get("columns") or {}).items()
+                   if (column.get("meta") or {}).get("sensitive") or (column.get("meta") or {}).get("free_text")]
+    if unsafe:
+        raise UnsafeRelation(f"refusing to publish: BI-facing marts document sensitive or free-text columns "
+                             f"({', '.join(sorted(unsafe))}); hash, redact or drop them, or mark the model "
+                             "meta: {contains_pii: true} to keep it out of the serving file")
+    return allowed
 
 
 def serving_path(database: Path) -> Path:
@@ -124,14 +155,15 @@ def _apply_delta(connection: duckdb.DuckDBPyConnection, relation: str, source: s
 
 
 def _publish_schema(connection: duckdb.DuckDBPyConnection, schema: str, carried: bool,
-                    unchanged: Collection[str] | None) -> dict[str, str]:
+                    unchanged: Collection[str] | None, allowed: Collection[str] | None) -> dict[str, str]:
     """Bring `schema` of the open file up to the build's. `carried`: the file holds an earlier publication that
-    deltas may continue; `unchanged`: marts known equal in the file and the build (None: any not rebuilt)."""
+    deltas may continue; `unchanged`: marts known equal in the file and the build (None: any not rebuilt);
+    `allowed`: the relations that may be published (`bi_relations`; None: all)."""
     connection.execute(f'create schema if not exists "{schema}"')
     names = [row[0] for row in connection.execute(
         "select table_name from duckdb_tables() where database_name = 'build' and schema_name = $1 "
         "union all select view_name from duckdb_views() where database_name = 'build' and schema_name = $1 "
-        "order by 1", [schema]).fetchall()]
+        "order by 1", [schema]).fetchall() if allowed is None or f"{schema}.{row[0]}" in allowed]
     here = connection.execute("select current_database()").fetchone()[0]
     published = {row[0] for row in connection.execute(
         "select table_name from duckdb_tables() where database_name = $1 and schema_name = $2",
@@ -152,12 +184,29 @@ def _publish_schema(connection: duckdb.DuckDBPyConnection, schema: str, carried:
             continue
         connection.execute(f"drop table if exists {relation}")
         connection.execute(f"create table {relation} as select * from {source}")
+        _copy_comments(connection, schema, name)
         methods[name] = "copied"
     return methods
 
 
+def _copy_comments(connection: duckdb.DuckDBPyConnection, schema: str, name: str) -> None:
+    """The build's table and column comments (dbt's persist_docs: the YAML descriptions) onto the copied table, so
+    BI tools reading the serving file show what each mart and column means."""
+    table_comment = connection.execute(
+        "select comment from duckdb_tables() where database_name = 'build' and schema_name = $1 and table_name = $2 "
+        "union all select comment from duckdb_views() where database_name = 'build' and schema_name = $1 "
+        "and view_name = $2", [schema, name]).fetchone()
+    if table_comment and table_comment[0]:
+        connection.execute(f'comment on table "{schema}"."{name}" is {_quote_literal(table_comment[0])}')
+    for column, comment in connection.execute(
+            "select column_name, comment from duckdb_columns() where database_name = 'build' and schema_name = $1 "
+            "and table_name = $2 and comment is not null", [schema, name]).fetchall():
+        connection.execute(f'comment on column "{schema}"."{name}"."{column}" is {_quote_literal(comment)}')
+
+
 def _write_publication(path: Path, database: Path, run_id: str, previous_run_id: str | None, carried: bool,
-                       unchanged: Collection[str] | None) -> tuple[dict[str, int], dict[str, str]]:
+                       unchanged: Collection[str] | None, allowed: Collection[str] | None = None
+                       ) -> tuple[dict[str, int], dict[str, str]]:
     """Bring the file at `path` to the build's marts and its `_publication`, in one transaction, and checkpoint."""
     tables: dict[str, int] = {}
     methods: dict[str, str] = {}
@@ -165,7 +214,7 @@ def _write_publication(path: Path, database: Path, run_id: str, previous_run_id:
         connection.execute("attach " + _quote_literal(str(database)) + " as build (read_only)")
         connection.execute("begin transaction")
         for schema in PUBLISHED_SCHEMAS:
-            schema_methods = _publish_schema(connection, schema, carried, unchanged)
+            schema_methods = _publish_schema(connection, schema, carried, unchanged, allowed)
             for name, method in schema_methods.items():
                 methods[f"{schema}.{name}"] = method
                 count = connection.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
@@ -211,11 +260,12 @@ def _standby_is_free(standby: Path) -> bool:
 
 
 def publish(database: Path, run_id: str, target: Path | None = None, *, previous_run_id: str | None = None,
-            rebuilt: Collection[str] | None = None) -> Publication:
+            rebuilt: Collection[str] | None = None, allowed: Collection[str] | None = None) -> Publication:
     """Write every table and view of the published schemas of `database` into the standby file (views become
     tables: readers never depend on the build database) and point the serving path at it. `previous_run_id`: the
     run whose build this build continued; when the serving file holds its publication, only what changed is
-    rewritten. `rebuilt`: names of the marts this build rebuilt (None: all)."""
+    rewritten. `rebuilt`: names of the marts this build rebuilt (None: all). `allowed`: the only relations
+    (`schema.name`) to publish, from `bi_relations` (None: every one); a published one not allowed is dropped."""
     target = target or serving_path(database)
     target.parent.mkdir(parents=True, exist_ok=True)
     pair = serving_pair(target)
@@ -234,7 +284,7 @@ def publish(database: Path, run_id: str, target: Path | None = None, *, previous
             and published_state(standby).run_id == served.previous_run_id and _standby_is_free(standby):
         # the standby holds the publication the served one followed: what neither changed is kept
         unchanged = not_rebuilt({name for name, method in served.methods.items() if method == "kept"})
-        tables, methods = _write_publication(standby, database, run_id, previous_run_id, True, unchanged)
+        tables, methods = _write_publication(standby, database, run_id, previous_run_id, True, unchanged, allowed)
         mode = "in_place"
     else:
         for folder in {target.parent, standby.parent}:  # left by a killed refresh (we hold the lock)
@@ -245,7 +295,8 @@ def publish(database: Path, run_id: str, target: Path | None = None, *, previous
             shutil.copyfile(served_file, staging_file)
             mode = "copy"
         unchanged = not_rebuilt(served.methods) if carried else None
-        tables, methods = _write_publication(staging_file, database, run_id, previous_run_id, carried, unchanged)
+        tables, methods = _write_publication(staging_file, database, run_id, previous_run_id, carried, unchanged,
+                                             allowed)
         with open(staging_file, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(staging_file, standby)

@@ -42,13 +42,14 @@ from scripts.dbt_runner import DbtError, run_dbt
 from scripts.load import LoadError, load_directory
 from scripts.lock import connect_writable, exclusive_lock, retry_while_busy
 from scripts.paths import PROJECT_ROOT
-from scripts.publish import publish, published_state, serving_path
+from scripts.publish import bi_relations, publish, published_state, serving_path
 
 RUN_STATE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("project_fingerprint", "varchar"), ("raw_state", "varchar"), ("build_selection", "varchar"),
     ("phase_seconds", "varchar"))
 EXIT_FAILED = 1
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
+EXIT_NO_INPUT = 66  # EX_NOINPUT: the export folder is missing, or (with --fail-on-stale) a source is stale
 
 
 @dataclass
@@ -243,18 +244,21 @@ def _last_success(database: Path) -> str | None:
 
 
 def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str | None = None,
-            full_refresh: bool = False, dbt_vars: dict[str, object] | None = None) -> RefreshResult:
+            full_refresh: bool = False, dbt_vars: dict[str, object] | None = None,
+            freshness_when_current: bool = False) -> RefreshResult:
     """Run one refresh; raises scripts.lock.LockHeld when another refresh holds the lock. `full_refresh` rebuilds
     the incremental models from scratch (after a change to their SQL; rule, seed and var changes are detected).
     `dbt_vars` override dbt_project.yml vars for the build; they are part of the project fingerprint, so a run with
-    other vars than the last one rebuilds and republishes."""
+    other vars than the last one rebuilds and republishes. `freshness_when_current`: check source freshness even
+    when nothing changed (sources go stale exactly when no file arrives)."""
     result = RefreshResult(run_id=run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
     with exclusive_lock(database.with_name(database.name + ".refresh.lock")):
         started_at = datetime.now(UTC).replace(tzinfo=None)
         result.interrupted_runs = _mark_interrupted(database)
         _record(database, result, started_at, None)
         try:
-            return _refresh_steps(data_dir, database, raw_schema, result, started_at, full_refresh, dbt_vars)
+            return _refresh_steps(data_dir, database, raw_schema, result, started_at, full_refresh, dbt_vars,
+                                  freshness_when_current)
         except Exception as error:
             # a load error, a build file held open too long, anything unforeseen: recorded, never left `running`
             result.status, result.message = "failed", str(error)
@@ -264,7 +268,8 @@ def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str
 
 
 def _refresh_steps(data_dir: Path, database: Path, raw_schema: str, result: RefreshResult, started_at: datetime,
-                   full_refresh: bool, dbt_vars: dict[str, object] | None) -> RefreshResult:
+                   full_refresh: bool, dbt_vars: dict[str, object] | None,
+                   freshness_when_current: bool) -> RefreshResult:
     """Steps 1-5 of a refresh (the module docstring), under the lock, the run already recorded as `running`."""
     with _phase(result, "load"):
         report = retry_while_busy(lambda: load_directory(data_dir, database, raw_schema, mode="append",
@@ -277,6 +282,9 @@ def _refresh_steps(data_dir: Path, database: Path, raw_schema: str, result: Refr
     if not full_refresh and _is_current(previous, result.project_fingerprint, result.raw_state,
                                         published_state(serving_path(database)).run_id):
         result.status = "no_new_data"
+        if freshness_when_current:
+            with _phase(result, "freshness"):
+                result.stale_sources = _stale_sources()
         result.message = (f"no new files in {data_dir} and nothing changed since refresh "
                           f"{previous.run_id if previous else ''}; published marts are current")
         _record(database, result, started_at, datetime.now(UTC).replace(tzinfo=None))
@@ -302,7 +310,7 @@ def _refresh_steps(data_dir: Path, database: Path, raw_schema: str, result: Refr
         result.rows_out, result.rows_quarantined = _counts(database)
         # only a scoped build continues the last success's state: anything else is published whole
         publication = publish(database, result.run_id, previous_run_id=previous_success if scope else None,
-                              rebuilt=rebuilt)
+                              rebuilt=rebuilt, allowed=bi_relations(_target_path() / "manifest.json"))
     _failpoint("published")
     result.published_to = str(publication.path)
     result.publication_methods = publication.methods

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from scripts import paths
+from scripts.terminal import make_console
 
-console = Console()
-error_console = Console(stderr=True)
+console = make_console()
+error_console = make_console(stderr=True)
 
 DEFAULT_REPORT: Path = paths.WAREHOUSE_DIR / "report.html"
 

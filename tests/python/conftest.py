@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,19 @@ from tests.python.helpers import use_database
 FIXTURE_CONTACTS = 400
 FIXTURE_EVENTS_PER_CONTACT = 25.0
 FIXTURE_SEED = 11
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each test process (a pytest-xdist worker, or the only one) gets its own dbt target and log folders, so dbt
+    runs in parallel workers never share `target/` (manifest, partial parse, run results). Tests that need another
+    folder still set their own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    owner = os.environ.get("MQL_PYTEST_TARGET_OWNER")  # set by us: a worker inherits the controller's folders
+    if "DBT_TARGET_PATH" not in os.environ or (owner is not None and owner != worker):
+        root = Path(tempfile.mkdtemp(prefix=f"mql-pytest-{worker}-"))
+        os.environ["DBT_TARGET_PATH"] = str(root / "target")
+        os.environ["DBT_LOG_PATH"] = str(root / "logs")
+        os.environ["MQL_PYTEST_TARGET_OWNER"] = worker
 
 
 @pytest.fixture(scope="session")

@@ -53,3 +53,18 @@ def test_incremental_sql_reads_no_raw_table(compiled: tuple[dict[str, str], Path
         assert "reprocessed_events" in code, f"{model} did not compile as an incremental build"
         raw_relations = sorted(set(re.findall(r'"raw"\."[a-z_]+"', code)))
         assert not raw_relations, f"{model} reads raw tables in an incremental build: {raw_relations}"
+
+
+def test_no_bi_facing_mart_documents_a_sensitive_or_free_text_column(compiled: tuple[dict[str, str], Path]) -> None:
+    """The publish check (`scripts.publish.bi_relations`) passes on this project: every mart BI sees is free of
+    columns tagged `meta: {sensitive: true}` or `{free_text: true}`; staging does tag them (the check has teeth)."""
+    from scripts.publish import bi_relations
+
+    manifest_path = compiled[1] / "manifest.json"
+    allowed = bi_relations(manifest_path)
+    assert {"marts.dim_leads", "marts.fct_lead_stage_history"} <= allowed
+    assert "marts.dim_leads_pii" not in allowed
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    tagged = {f"{node['name']}.{name}" for node in manifest["nodes"].values() if node["resource_type"] == "model"
+              for name, column in node["columns"].items() if (column.get("meta") or {}).get("free_text")}
+    assert "stg_crm__lead_stage_history.reason" in tagged

@@ -4,6 +4,7 @@ These build their own small build databases (no dbt), so every case runs in well
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import duckdb
 import pytest
 
 import scripts.publish as publish_module
-from scripts.publish import publish, published_state, serving_pair
+from scripts.publish import UnsafeRelation, bi_relations, publish, published_state, serving_pair
 
 BATCH = datetime(2026, 1, 1)
 
@@ -195,3 +196,58 @@ def test_a_serving_link_to_the_old_pair_of_siblings_moves_to_the_named_pair(serv
     publish(database, "r1", target)
     assert target.resolve() == serving_pair(target)[0].resolve()
     assert _marts(target) == _marts(database)
+
+
+def _manifest(path: Path, nodes: list[dict[str, object]]) -> Path:
+    path.write_text(json.dumps({"nodes": {f"model.p.{n['name']}": {"resource_type": "model", "schema": "marts",
+                                                                    "config": {"enabled": True}, "columns": {}, **n}
+                                          for n in nodes}}), encoding="utf-8")
+    return path
+
+
+def test_only_enabled_non_pii_marts_are_published_and_a_stale_table_is_dropped(served: tuple[Path, Path],
+                                                                                tmp_path: Path) -> None:
+    """A table a build with other vars left in the build file (a disabled `dim_leads_pii`) is not published, and
+    leaves the serving file when it was published before; a model marked contains_pii never gets there."""
+    database, target = served
+    _build(database, 0, {"c1": 0}, leads=3)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create table marts.dim_leads_pii as select 'c1' as contact_id, 'a@b.co' as email")
+    publish(database, "r0", target)
+    assert "marts.dim_leads_pii" in _published_tables(target)
+    manifest = _manifest(tmp_path / "manifest.json", [
+        {"name": "history"}, {"name": "leads"}, {"name": "spine"},
+        {"name": "dim_leads_pii", "config": {"enabled": True, "meta": {"contains_pii": True}}},
+        {"name": "stg_x", "schema": "staging"}])
+    allowed = bi_relations(manifest)
+    assert allowed == {"marts.history", "marts.leads", "marts.spine"}
+    publish(database, "r1", target, previous_run_id="r0", allowed=allowed)
+    assert _published_tables(target) == allowed
+
+
+def test_publishing_is_refused_when_a_bi_facing_mart_documents_a_sensitive_column(tmp_path: Path) -> None:
+    manifest = _manifest(tmp_path / "manifest.json", [
+        {"name": "leads", "columns": {"email": {"meta": {"sensitive": True}}, "note": {"meta": {"free_text": True}}}}])
+    with pytest.raises(UnsafeRelation, match=r"leads.email, leads.note"):
+        bi_relations(manifest)
+
+
+def _published_tables(target: Path) -> set[str]:
+    with duckdb.connect(str(target), read_only=True) as connection:
+        return {f"marts.{name}" for (name,) in connection.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
+
+
+def test_table_and_column_comments_are_published(served: tuple[Path, Path]) -> None:
+    """dbt writes the YAML descriptions as comments (persist_docs); the serving file carries them for BI."""
+    database, target = served
+    _build(database, 0, {"c1": 0}, leads=2)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("comment on table marts.leads is 'One row per lead.'")
+        connection.execute("comment on column marts.leads.lead_id is 'The lead''s id.'")
+    publish(database, "r0", target)
+    with duckdb.connect(str(target), read_only=True) as connection:
+        table = connection.execute("select comment from duckdb_tables() where table_name = 'leads'").fetchone()
+        column = connection.execute("select comment from duckdb_columns() where table_name = 'leads' "
+                                    "and column_name = 'lead_id'").fetchone()
+    assert (table, column) == (("One row per lead.",), ("The lead's id.",))

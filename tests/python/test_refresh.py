@@ -102,6 +102,10 @@ def test_refresh_is_idempotent_and_publishes(batches: tuple[Path, Path], tmp_pat
     assert done.returncode == 0, done.stderr
     run_id, counts = _publication(tmp_path / "serving.duckdb")
     assert counts["marts.dim_leads"] > 100
+    with duckdb.connect(str(tmp_path / "serving.duckdb"), read_only=True) as connection:  # the YAML docs, for BI
+        columns, described = connection.execute(
+            "select count(*), count(comment) from duckdb_columns() where schema_name = 'marts'").fetchone()
+    assert columns > 200 and described == columns
     again = _refresh(tmp_path, first)  # same files: nothing to load, nothing to rebuild
     assert again.returncode == 0, again.stderr
     assert "no new files" in again.stdout
@@ -264,8 +268,8 @@ def test_readers_never_fail_or_see_a_mix_during_refreshes(batches: tuple[Path, P
 
 def test_a_refresh_killed_at_any_step_is_recovered_by_the_next_one(batches: tuple[Path, Path], refreshed_once: Path,
                                                                   tmp_path: Path) -> None:
-    """Killed (SIGKILL) just after its load committed, during the dbt build, after the build, or after publishing
-    but before recording success: the served file stays whole (the old publication or the complete new one), the
+    """Killed (SIGKILL) just after its load committed, during the dbt build, or after publishing but before
+    recording success (the `built` failpoint, between build and publish, recovers as a kill during the build does): the served file stays whole (the old publication or the complete new one), the
     killed run is marked `interrupted` by the next refresh, which builds the rows it left and publishes exactly what
     an uninterrupted refresh does. Before, a kill after the load left "published marts are current" forever."""
     _, second = batches
@@ -275,7 +279,7 @@ def test_a_refresh_killed_at_any_step_is_recovered_by_the_next_one(batches: tupl
     expected = _marts(uninterrupted / "serving.duckdb")
     before_run, before_counts = _publication(refreshed_once / "serving.duckdb")
     before_marts = _marts(refreshed_once / "serving.duckdb")
-    for point in ("loaded", "building", "built", "published"):
+    for point in ("loaded", "building", "published"):
         root = tmp_path / point
         _start_from(refreshed_once, root)
         if point == "building":  # no boundary: killed a few seconds into the run, inside dbt on most machines
@@ -306,19 +310,38 @@ def test_a_change_without_new_files_is_applied_and_published(batches: tuple[Path
     first, _ = batches
     _start_from(refreshed_once, tmp_path)
     mqls_before = _mql_count(tmp_path / "serving.duckdb")
-    lowered = _refresh(tmp_path, first, "--vars", "{mql_combined_threshold: 20}")
+    lowered = _refresh(tmp_path, first, "--vars", "{mql_combined_threshold: 20, expose_pii: true}")
     assert lowered.returncode == 0, lowered.stderr
     assert _mql_count(tmp_path / "serving.duckdb") > mqls_before
-    again = _refresh(tmp_path, first, "--vars", "{mql_combined_threshold: 20}")
+    # PII and free text: the PII mart is built for trusted targets but never published; CRM free text stays out
+    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as connection:
+        assert connection.execute("select count(*) from marts.dim_leads_pii").fetchone()[0] > 0
+        assert connection.execute("select count(reason) from staging.stg_crm__lead_stage_history").fetchone()[0] > 0
+    with duckdb.connect(str(tmp_path / "serving.duckdb"), read_only=True) as connection:
+        served = {name for (name,) in connection.execute("select table_name from duckdb_tables()").fetchall()}
+        crm_reasons = connection.execute("select count(reason) from marts.fct_lead_stage_history "
+                                         "where stage_source = 'crm_stage_history'").fetchone()[0]
+    assert "dim_leads_pii" not in served and "dim_leads" in served
+    assert crm_reasons == 0
+    again = _refresh(tmp_path, first, "--vars", "{mql_combined_threshold: 20, expose_pii: true}")
     assert again.returncode == 0 and "published marts are current" in " ".join(again.stdout.split())
     restored = _refresh(tmp_path, first)
     assert restored.returncode == 0 and _mql_count(tmp_path / "serving.duckdb") == mqls_before
+    with duckdb.connect(str(tmp_path / "serving.duckdb"), read_only=True) as connection:  # the stale PII table
+        assert not connection.execute("select count(*) from duckdb_tables() where table_name = 'dim_leads_pii'"
+                                      ).fetchone()[0]
+    # a source whose newest load is 5 days old is stale: with --fail-on-stale the refresh publishes, then exits 66
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as connection:
+        connection.execute("update raw.campaigns set _loaded_at = _loaded_at - interval 5 days")
+    stale = _refresh(tmp_path, first, "--fail-on-stale")
+    assert stale.returncode == 66 and "stale" in stale.stderr and "campaigns" in stale.stderr, stale.stderr
+    assert _refresh(tmp_path, tmp_path / "no-such-folder").returncode == 66
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "nonsense.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     failed = _refresh(tmp_path, broken)
     assert failed.returncode == 1 and "nonsense.csv" in failed.stderr and "Traceback" not in failed.stderr
-    assert _statuses(tmp_path) == ["success", "success", "no_new_data", "success", "failed"]
+    assert _statuses(tmp_path) == ["success", "success", "no_new_data", "success", "success", "failed"]
     with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as connection:
         recorded = connection.execute("select failing_node from ops.refresh_runs where status = 'failed'").fetchone()
     assert recorded == ("load",)

@@ -72,7 +72,11 @@ select
     source_id,
     mql_event_id,
     changed_by_owner_id,
-    reason,
+    -- a CRM stage change's reason is free text (names, emails, phone numbers): left out unless var
+    -- expose_free_text; the scoring and inference reasons are codes
+    case
+        when stage_source <> 'crm_stage_history' or {{ var('expose_free_text', false) }} then reason
+    end as reason,
     inference_basis,
     recorded_at,
     entered_at,

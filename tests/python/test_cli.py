@@ -1,0 +1,54 @@
+"""The command line as an operator meets it: fast to start, a version, and a selection typo that fails."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from scripts.cli import app
+from scripts.paths import PROJECT_ROOT
+from tests.python.helpers import use_database
+
+
+def test_starting_the_cli_imports_neither_dbt_nor_pandas() -> None:
+    """`mql --help` took 10-16 s because every start imported dbt and pandas; commands now import them when they
+    run. Checked by what is imported, not by a timing."""
+    probe = ("import sys, scripts.cli; "
+             "print(sorted(m for m in ('dbt', 'pandas', 'sklearn', 'plotly', 'interpret') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "[]"
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("mql-warehouse ")
+
+
+def test_a_selection_that_matches_nothing_fails(built_warehouse: Path) -> None:
+    """dbt only warns when `--select` matches no node, so `mql build -s typo` used to exit 0 having done nothing."""
+    with use_database(built_warehouse):
+        result = CliRunner().invoke(app, ["build", "--select", "no_such_model"], env={"COLUMNS": "200"})
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1 and "--select no_such_model: matches no node" in output, output
+
+
+def test_off_a_terminal_output_is_plain_and_unwrapped(tmp_path: Path) -> None:
+    """Logs of a scheduled run: no ANSI codes and no wrapping at 80 columns (a scheduler's COLUMNS=80 included)."""
+    import os
+
+    import duckdb
+
+    database = tmp_path / "w.duckdb"
+    duckdb.connect(str(database)).close()
+    env = {**os.environ, "MQL_DUCKDB_PATH": str(database), "COLUMNS": "80"}
+    done = subprocess.run([sys.executable, "-m", "scripts.cli", "query", "select repeat('x', 150) as long_value"],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True)
+    assert "x" * 150 in done.stdout
+    assert "\x1b[" not in done.stdout
+    failed = subprocess.run([sys.executable, "-m", "scripts.cli", "query", "select * from no_such_table"],
+                            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False)
+    assert failed.returncode == 1 and len(failed.stderr.strip().splitlines()) == 1 and "\x1b[" not in failed.stderr
