@@ -16,7 +16,7 @@ from scripts import paths
 from scripts.dbt_runner import DbtError, run_dbt
 from scripts.funnel import funnel_rows, funnel_table
 from scripts.load import LoadError, load_directory
-from scripts.summary import layer_counts, quarantine_by_reason
+from scripts.summary import layer_counts, quarantine_by_reason, unusable_values
 from scripts.terminal import make_console
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -183,6 +183,14 @@ def print_summary(database: Path) -> None:
     for table_name, kind, reason, rows in quarantine_by_reason(database):
         quarantine.add_row(table_name, kind, reason, f"{rows:,}")
     console.print(quarantine)
+    values = unusable_values(database)
+    if values:
+        unusable = Table(title="Optional values staging could not use (the row is kept)")
+        for column in ("table", "column", "reason", "values"):
+            unusable.add_column(column, justify="right" if column == "values" else "left")
+        for table_name, column_name, reason, count in values:
+            unusable.add_row(table_name, column_name, reason, f"{count:,}")
+        console.print(unusable)
     funnel = funnel_rows(database)
     if funnel:
         console.print(funnel_table(funnel))
@@ -226,13 +234,16 @@ def refresh(
                                                  "last one rebuilds and republishes.")] = None,
     fail_on_stale: Annotated[bool, typer.Option(
         help="Exit 66 when a source is stale (after publishing), so a scheduler alerts.")] = False,
+    fail_on_volume: Annotated[bool, typer.Option(
+        help="Exit 65 when a delivery is far off its table's usual size (under 10% or over 10 times the median of "
+             "its last deliveries), after publishing.")] = False,
 ) -> None:
     """Scheduled refresh: load new files, dbt build (retried once), publish the marts atomically, log the run.
     Exit codes: 0 done, 1 failed (recorded in ops.refresh_runs), 75 another refresh is running, 66 the folder is
-    missing or (--fail-on-stale) a source is stale."""
+    missing or (--fail-on-stale) a source is stale, 65 (--fail-on-volume) a delivery far off its usual size."""
     from scripts.lock import DatabaseBusy, LockHeld
     from scripts.publish import UnsafeRelation
-    from scripts.refresh import EXIT_FAILED, EXIT_LOCKED, EXIT_NO_INPUT
+    from scripts.refresh import EXIT_FAILED, EXIT_LOCKED, EXIT_NO_INPUT, EXIT_VOLUME
     from scripts.refresh import refresh as run_refresh
 
     if not data_dir.is_dir():
@@ -252,6 +263,8 @@ def refresh(
                       "built now", highlight=False)
     for stale in result.stale_sources:
         console.print(f"[yellow]stale source:[/] {stale}", highlight=False)
+    for warning in result.volume_warnings:
+        console.print(f"[yellow]unusual volume:[/] {warning}", highlight=False)
     if result.status == "failed":
         _fail(f"refresh {result.run_id} failed at {result.failing_node or 'dbt'}:\n{result.message}", EXIT_FAILED)
     if result.status == "no_new_data":
@@ -272,6 +285,9 @@ def refresh(
     if fail_on_stale and result.stale_sources:
         _fail(f"refresh {result.run_id} published, but sources are stale: {', '.join(result.stale_sources)}",
               EXIT_NO_INPUT)
+    if fail_on_volume and result.volume_warnings:
+        _fail(f"refresh {result.run_id} published, but a delivery is far off its usual size: "
+              + "; ".join(result.volume_warnings), EXIT_VOLUME)
 
 
 @app.command()
@@ -308,7 +324,22 @@ def bench(
 @app.command()
 def summary() -> None:
     """Print the summary of the built warehouse."""
-    print_summary(paths.duckdb_path())
+    import duckdb
+
+    database = _existing_warehouse()
+    try:
+        print_summary(database)
+    except duckdb.Error as error:
+        _fail(f"{database}: cannot read the warehouse: {str(error).splitlines()[0]} (is it built? `mql build`)")
+
+
+def _existing_warehouse() -> Path:
+    """The warehouse file, or one clear error line when there is none yet."""
+    database = paths.duckdb_path()
+    if not database.is_file():
+        _fail(f"{database}: no warehouse yet (run `mql demo`, or `mql load` and `mql build`; MQL_DUCKDB_PATH "
+              "names another)")
+    return database
 
 
 @app.command()
@@ -323,10 +354,7 @@ def query(
     no `ATTACH`, `INSTALL` or `LOAD`."""
     import duckdb
 
-    database = paths.duckdb_path()
-    if not database.is_file():
-        _fail(f"{database}: no warehouse yet (run `mql demo`, or `mql load` and `mql build`; MQL_DUCKDB_PATH "
-              "names another)")
+    database = _existing_warehouse()
     extra: list[tuple[str, Path]] = []
     for item in attach or ():
         alias, _, path = item.partition("=")

@@ -43,13 +43,15 @@ from scripts.load import LoadError, load_directory
 from scripts.lock import connect_writable, exclusive_lock, retry_while_busy
 from scripts.paths import PROJECT_ROOT
 from scripts.publish import bi_relations, publish, published_state, serving_path
+from scripts.volume import volume_warnings
 
 RUN_STATE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("project_fingerprint", "varchar"), ("raw_state", "varchar"), ("build_selection", "varchar"),
-    ("phase_seconds", "varchar"))
+    ("phase_seconds", "varchar"), ("volume_warnings", "varchar"))
 EXIT_FAILED = 1
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
 EXIT_NO_INPUT = 66  # EX_NOINPUT: the export folder is missing, or (with --fail-on-stale) a source is stale
+EXIT_VOLUME = 65  # EX_DATAERR: (with --fail-on-volume) a delivery far off its table's usual size
 
 
 @dataclass
@@ -72,6 +74,7 @@ class RefreshResult:
     # wall seconds of each step that ran: load, build (dbt, with its retry), freshness, publish (counts included)
     phase_seconds: dict[str, float] = field(default_factory=dict)
     interrupted_runs: list[str] = field(default_factory=list)  # runs found `running` (killed) and so marked
+    volume_warnings: list[str] = field(default_factory=list)  # deliveries far off their table's usual size
 
 
 @contextmanager
@@ -126,13 +129,14 @@ def _record(database: Path, result: RefreshResult, started_at: datetime, ended_a
         connection.execute(
             "insert into ops.refresh_runs (run_id, started_at, ended_at, status, rows_in, rows_out, rows_quarantined, "
             "dbt_invocation_id, failing_node, stale_sources, published_to, project_fingerprint, raw_state, "
-            "build_selection, phase_seconds) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "build_selection, phase_seconds, volume_warnings) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [result.run_id, started_at, ended_at, result.status, result.rows_in, result.rows_out,
              result.rows_quarantined, result.dbt_invocation_id, result.failing_node,
              ", ".join(result.stale_sources) or None, result.published_to, result.project_fingerprint,
              None if result.raw_state is None else encode_raw_state(result.raw_state),
              None if result.build_selection is None else " ".join(result.build_selection),
-             json.dumps(result.phase_seconds) if result.phase_seconds else None])
+             json.dumps(result.phase_seconds) if result.phase_seconds else None,
+             "; ".join(result.volume_warnings) or None])
 
 
 def _mark_interrupted(database: Path) -> list[str]:
@@ -275,6 +279,8 @@ def _refresh_steps(data_dir: Path, database: Path, raw_schema: str, result: Refr
         report = retry_while_busy(lambda: load_directory(data_dir, database, raw_schema, mode="append",
                                                          run_id=result.run_id), f"load into {database}")
     result.rows_in = report.rows_added
+    if report.files:
+        result.volume_warnings = volume_warnings(database, raw_schema, report.loaded_at)
     _failpoint("loaded")
     result.raw_state = raw_state(database, raw_schema)
     result.project_fingerprint = project_fingerprint(dbt_vars=dbt_vars)

@@ -45,3 +45,15 @@ def quarantine_by_reason(database: Path) -> list[tuple[str, str, str, int]]:
                 "group by all order by 1, 2, 3"
             ).fetchall()
         ]
+
+
+def unusable_values(database: Path) -> list[tuple[str, str, str, int]]:
+    """(table, column, reason, values) for every optional value staging could not use in a row it kept."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        present = connection.execute("select count(*) from duckdb_views() where schema_name = 'staging' "
+                                     "and view_name = 'stg_quarantine__values'").fetchone()
+        if not present or not present[0]:
+            return []
+        return [(str(t), str(c), str(r), int(n)) for t, c, r, n in connection.execute(
+            "select source_table, column_name, reason_code, count(*) from staging.stg_quarantine__values "
+            "group by all order by 1, 2, 3").fetchall()]

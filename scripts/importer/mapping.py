@@ -31,7 +31,15 @@ import yaml
 from scripts.contract import ContractTable, load_contract
 from scripts.importer.attributes import ATTRIBUTE_COLUMNS, merge, parse_attributes
 from scripts.importer.conditions import Condition, parse_when
-from scripts.importer.specs import PLACEHOLDER, ColumnSpec, MappingError, column_spec, fail, parse_snapshot
+from scripts.importer.specs import (
+    PLACEHOLDER,
+    ColumnSpec,
+    MappingError,
+    column_spec,
+    fail,
+    parse_snapshot,
+    timezone_name,
+)
 
 __all__ = ["OUTCOME_TABLES", "PLACEHOLDER", "Activity", "ColumnSpec", "Mapping", "MappingError", "SourceSpec",
            "TableSpec", "load_mapping"]
@@ -154,14 +162,14 @@ def load_mapping(path: Path, contract: dict[str, ContractTable] | None = None) -
         raise MappingError(f"{path}: cannot read the mapping: {error}") from error
     if not isinstance(document, dict):
         raise MappingError(f"{path.name}: expected a YAML mapping at the top level")
-    timezone = str(document.get("timezone", "UTC"))
+    timezone = timezone_name(path, "timezone", document.get("timezone", "UTC"))
     snapshot = _snapshot(path, document.get("snapshot_at"), timezone)
     context = _Context(path, timezone, snapshot)
     sources: dict[str, SourceSpec] = {}
     for name, raw in _entries(path, "sources", document.get("sources")):
         where = f"sources.{name}"
-        if not isinstance(raw, dict) or "file" not in raw:
-            raise fail(path, where, "needs a `file`")
+        if not isinstance(raw, dict) or not isinstance(raw.get("file"), str) or not raw["file"].strip():
+            raise fail(path, where, "needs a `file`: the CSV's name inside --source")
         role = raw.get("role", "lead")
         if role not in ("lead", "outcome"):
             raise fail(path, where, "role must be lead or outcome")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 TRANSFORMS: frozenset[str] = frozenset({"strip", "lower", "upper", "title", "slug"})
 PLACEHOLDER = re.compile(r"\{([^{}|]+)(?:\|([a-z_]+))?\}")
@@ -27,6 +28,17 @@ class MappingError(ValueError):
 def fail(path: Path, where: str, message: str) -> MappingError:
     """A MappingError for `entry` of the mapping file at `path`."""
     return MappingError(f"{path.name}: {where}: {message}")
+
+
+def timezone_name(path: Path, where: str, raw: object) -> str:
+    """An IANA time zone name (`Europe/Berlin`, `UTC`), checked when the mapping is read, not at the first row."""
+    name = str(raw)
+    if name.upper() != "UTC":
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise fail(path, where, f"unknown timezone {name!r} (an IANA name such as Europe/Berlin)") from error
+    return name
 
 
 @dataclass(frozen=True)
@@ -134,7 +146,9 @@ def column_spec(path: Path, where: str, target: str, raw: object, default_timezo
     if kind not in (None, "integer", "number", "boolean"):
         raise fail(path, where, "type must be integer, number or boolean")
     formats = raw.get("format") or ()
-    formats = (formats,) if isinstance(formats, str) else tuple(str(f) for f in formats)
+    if not isinstance(formats, str) and not (isinstance(formats, list) and all(isinstance(f, str) for f in formats)):
+        raise fail(path, where, "format must be a strptime format such as '%Y-%m-%d %H:%M:%S', or a list of them")
+    formats = (formats,) if isinstance(formats, str) else tuple(formats)
     constant = snapshot if raw.get("snapshot") else raw.get("constant")
     steps = {step: _number(path, where, step, raw.get(step)) for step in NUMERIC_STEPS}
     if steps["divide"] == 0:
@@ -147,7 +161,8 @@ def column_spec(path: Path, where: str, target: str, raw: object, default_timezo
                                             for k, v in values.items()},
         unmapped=_unmapped(path, where, raw.get("unmapped", "keep")), multiply=steps["multiply"],
         divide=steps["divide"], add=steps["add"], round_digits=_digits(path, where, raw.get("round")),
-        kind=kind, formats=formats, timezone=str(raw.get("timezone", default_timezone)),
+        kind=kind, formats=formats, timezone=timezone_name(path, f"{where}.timezone",
+                                                           raw.get("timezone", default_timezone)),
         required=bool(raw.get("required", required)),
     )
 

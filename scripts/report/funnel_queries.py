@@ -24,12 +24,17 @@ def _funnel_rows(table: Table) -> Table:
 
 def funnel_by_stage_from_mart(warehouse: Warehouse) -> Table:
     """Leads that reached each stage, summed over the lead cohorts of `fct_funnel_lead_cohorts`."""
+    inferred = warehouse.query(
+        f"select coalesce(sum(leads_with_inferred_mql), 0) from {MARTS}.fct_funnel_lead_cohorts",
+        source="") if warehouse.has(MARTS, "fct_funnel_lead_cohorts", ("leads_with_inferred_mql",)) else None
+    note = (f"; MQL = leads that reached MQL or later, scored or CRM-inferred ({int(inferred.rows[0][0]):,} with a "
+            "CRM-inferred MQL)") if inferred is not None and inferred.rows else ""
     table = warehouse.query(
         f"""
         select sum(leads), sum(mqls), sum(sqls), sum(opportunities), sum(customers)
         from {MARTS}.fct_funnel_lead_cohorts
         """,
-        source=f"{MARTS}.fct_funnel_lead_cohorts (inferred stages included)",
+        source=f"{MARTS}.fct_funnel_lead_cohorts (inferred stages included{note})",
     )
     return _funnel_rows(table)
 
@@ -86,18 +91,29 @@ def funnel_by_stage(warehouse: Warehouse) -> Table:
     return funnel_by_stage_from_staging(warehouse)
 
 
+INFERRED_SERIES = "CRM-inferred (all channels)"
+
+
 def mqls_by_month_channel(warehouse: Warehouse) -> Table:
-    """MQLs per month and lead source channel (rows: month, channel, mqls)."""
-    if warehouse.has(MARTS, "fct_funnel_monthly", ("funnel_month", "channel", "mqls")):
+    """MQLs per month (rows: month, channel, mqls): scored MQL events per lead source channel (re-qualifications
+    included: they add up to `fct_mql_events`), and the MQL entries inferred from the CRM (a lead that skipped
+    the stage there) as one series of their own, never mixed into a channel."""
+    if warehouse.has(MARTS, "fct_funnel_monthly", ("funnel_month", "channel", "mqls", "inferred_mqls")):
         return warehouse.query(
             f"""
-            select funnel_month as month, channel, sum(mqls) as mqls
+            select funnel_month as month, channel, sum(mqls - inferred_mqls) as mqls
             from {MARTS}.fct_funnel_monthly
             group by all
-            having sum(mqls) > 0
+            having sum(mqls - inferred_mqls) > 0
+            union all
+            select funnel_month as month, '{INFERRED_SERIES}' as channel, sum(inferred_mqls) as mqls
+            from {MARTS}.fct_funnel_monthly
+            group by all
+            having sum(inferred_mqls) > 0
             order by month, channel
             """,
-            source=f"{MARTS}.fct_funnel_monthly.mqls (re-qualifications and inferred MQLs included)",
+            source=f"{MARTS}.fct_funnel_monthly: scored MQL events by channel (= {MARTS}.fct_mql_events), "
+                   "CRM-inferred MQL entries as their own series",
         )
     return mqls_by_month_channel_from_staging(warehouse)
 

@@ -40,6 +40,8 @@ def overview(warehouse: Warehouse) -> Table:
     warehouse.require(MARTS, "dim_leads", ("contact_id", "has_ever_been_mql", "scored_at"))
     warehouse.require(MARTS, "fct_mql_events")
     _require_converted(warehouse)
+    inferred = (f"(select coalesce(sum(inferred_mqls), 0) from {MARTS}.fct_funnel_monthly)"
+                if warehouse.has(MARTS, "fct_funnel_monthly", ("inferred_mqls",)) else "null")
     return warehouse.query(
         f"""
         with {CONVERTED_CTE}
@@ -47,6 +49,7 @@ def overview(warehouse: Warehouse) -> Table:
             (select count(*) from {MARTS}.dim_leads) as leads,
             (select count(*) from {MARTS}.dim_leads where has_ever_been_mql) as mql_leads,
             (select count(*) from {MARTS}.fct_mql_events) as mql_events,
+            {inferred} as inferred_mql_entries,
             (select count(*) from {MARTS}.dim_leads as leads inner join converted
                 on leads.contact_id = converted.contact_id) as converted_leads,
             (select max(scored_at) from {MARTS}.dim_leads) as scored_at

@@ -201,8 +201,10 @@ def _kpis(warehouse: Warehouse) -> tuple[list[Kpi], str]:
     leads, converted = int(row["leads"]), int(row["converted_leads"])
     kpis = [
         Kpi("leads", f"{leads:,}"),
-        Kpi("leads that became MQL", f"{int(row['mql_leads']):,}"),
-        Kpi("MQL events", f"{int(row['mql_events']):,}"),
+        Kpi("leads that became MQL (scored)", f"{int(row['mql_leads']):,}"),
+        Kpi("scored MQL events", f"{int(row['mql_events']):,}"),
+        *([Kpi("CRM-inferred MQL entries", f"{int(row['inferred_mql_entries']):,}")]
+          if row.get("inferred_mql_entries") is not None else []),
         Kpi("lead → opportunity", f"{100 * converted / leads:.1f}%" if leads else "–"),
     ]
     scored_at = row["scored_at"]

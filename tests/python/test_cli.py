@@ -52,3 +52,38 @@ def test_off_a_terminal_output_is_plain_and_unwrapped(tmp_path: Path) -> None:
     failed = subprocess.run([sys.executable, "-m", "scripts.cli", "query", "select * from no_such_table"],
                             cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False)
     assert failed.returncode == 1 and len(failed.stderr.strip().splitlines()) == 1 and "\x1b[" not in failed.stderr
+
+
+def test_run_and_test_results_are_kept_in_the_warehouse(built_warehouse: Path, tmp_path: Path) -> None:
+    """Every node result of a build and of a later `mql test` is in ops.dbt_node_results, one invocation after
+    the other: the history stays in the warehouse, not only in the last run_results.json."""
+    import shutil
+
+    import duckdb
+
+    database = tmp_path / "copy.duckdb"
+    shutil.copy(built_warehouse, database)
+    with use_database(database):
+        result = CliRunner().invoke(app, ["test", "--select", "stg_crm__contacts"])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(database), read_only=True) as connection:
+        rows = dict(connection.execute(
+            "select command || ':' || resource_type || ':' || status, count(*) from ops.dbt_node_results "
+            "group by 1").fetchall())
+        invocations = connection.execute(
+            "select count(distinct invocation_id) from ops.dbt_node_results").fetchone()[0]
+        dim_leads = connection.execute("select status from ops.dbt_node_results "
+                                       "where unique_id = 'model.mql_warehouse.dim_leads'").fetchall()
+    assert invocations == 2
+    assert dim_leads == [("success",)]
+    assert rows["build:test:pass"] > 200 and rows["build:unit_test:pass"] > 20
+    assert rows["test:test:pass"] >= 5
+
+
+def test_summary_without_a_warehouse_is_one_line(tmp_path: Path) -> None:
+    """It printed DuckDB's IOException as a traceback."""
+    with use_database(tmp_path / "missing.duckdb"):
+        result = CliRunner().invoke(app, ["summary"], env={"COLUMNS": "200"})
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert len(lines) == 1 and "no warehouse yet" in lines[0]

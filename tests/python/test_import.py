@@ -270,3 +270,53 @@ def test_real_exports_import_with_the_shipped_mappings(tmp_path: Path) -> None:
     assert accounts["acme-corporation"]["industry"] == "software"  # the "technolgy" typo, mapped
     names = {r["opportunity_name"] for r in _read(tmp_path / "maven" / "opportunities.csv")}
     assert "GTXPro" not in names and "GTX Pro" in names
+
+
+MAPPING_BASE = """
+sources:
+  leads: {file: leads.csv}
+tables:
+  contacts:
+    from: leads
+    columns:
+      contact_id: id
+      email: email
+      created_at: created
+      updated_at: created
+"""
+
+
+@pytest.mark.parametrize("mistake", [
+    "sources: [1, 2]",
+    "sources: {leads: {file: [1]}}",
+    "tables: {contacts: 5}",
+    "tables: {contacts: {from: leads, columns: [id]}}",
+    "tables: {contacts: {from: nope, columns: {contact_id: id}}}",
+    "tables: {nosuch: {from: leads, columns: {x: id}}}",
+    "tables: {contacts: {from: leads, columns: {contact_id: {value: 1, map: 3}}}}",
+    "tables: {contacts: {from: leads, when: 5, columns: {contact_id: id}}}",
+    "timezone: Mars/Olympus",
+    "snapshot_at: yesterday",
+    ("tables: {contacts: {from: leads, columns: {contact_id: id, email: email, created_at: {column: created, "
+    "format: 5}, updated_at: created}}}"),
+    ("tables: {contacts: {from: leads, columns: {contact_id: id, email: email, created_at: {column: created, "
+    "timezone: Nowhere/Land}, updated_at: created}}}"),
+    ("tables: {contacts: {from: leads, columns: {contact_id: '{missing_col}', email: email, created_at: created, "
+    "updated_at: created}}}"),
+])
+def test_every_mapping_mistake_is_one_clear_line(tmp_path: Path, mistake: str) -> None:
+    """A mapping mistake stops the import with one line naming the mapping file and the entry, never a
+    traceback (a `format: 5` used to raise TypeError; an unknown timezone passed unnoticed)."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "leads.csv").write_text("id,email,created\nc1,a@b.co,2026-01-01\n", encoding="utf-8")
+    mapping = tmp_path / "mistake.yml"
+    mapping.write_text(MAPPING_BASE + mistake + "\n", encoding="utf-8")
+    from scripts.cli import app
+
+    result = CliRunner().invoke(app, ["import", "--mapping", str(mapping), "--source", str(source), "--out",
+                                      str(tmp_path / "out")], env={"COLUMNS": "200"})
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), repr(result.exception)
+    assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in result.output, result.output
+    assert "mistake.yml" in lines[0] or "source 'leads'" in lines[0]

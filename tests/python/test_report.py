@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
-from scripts.report import funnel_queries
+from scripts.report import funnel_queries, queries
 from scripts.report.config import ReportConfig, load_config
 from scripts.report.docs import generate_docs
 from scripts.report.render import CHART_IDS, build_report, write_report
@@ -177,6 +177,26 @@ def test_staging_fallbacks_agree_with_the_funnel_marts(built_warehouse: Path) ->
         if warehouse.has("marts", "fct_funnel_monthly"):
             spend = {row[0]: row[1] for row in funnel_queries.cost_per_mql_by_channel(warehouse).rows}
             assert spend == pytest.approx({row[0]: row[1] for row in fallback_cost.rows})
+
+
+def test_the_report_counts_scored_and_crm_inferred_mqls_apart_and_they_reconcile(built_warehouse: Path) -> None:
+    """One MQL count: the cards, the monthly chart and the marts agree. Scored MQL events per month by channel add
+    up to fct_mql_events (the cards' "scored MQL events"); CRM-inferred entries are their own series and card.
+    Before, the cards said 106 MQL events while the monthly chart mixed in the inferred ones and said 235."""
+    with open_warehouse(built_warehouse) as warehouse:
+        monthly = funnel_queries.mqls_by_month_channel(warehouse).records()
+        overview = queries.overview(warehouse).records()[0]
+    with duckdb.connect(str(built_warehouse), read_only=True) as connection:
+        events, inferred = connection.execute(
+            "select (select count(*) from marts.fct_mql_events), "
+            "(select sum(inferred_mqls) from marts.fct_funnel_monthly)").fetchone()
+    scored = sum(r["mqls"] for r in monthly if r["channel"] != funnel_queries.INFERRED_SERIES)
+    inferred_series = sum(r["mqls"] for r in monthly if r["channel"] == funnel_queries.INFERRED_SERIES)
+    assert events > 0
+    assert scored == events == overview["mql_events"]
+    assert inferred_series == inferred == overview["inferred_mql_entries"]
+    report = build_report(built_warehouse, config=ReportConfig(), calibration_dir=None, generated_at=GENERATED_AT)
+    assert "scored MQL events" in report.html and "CRM-inferred MQL entries" in report.html
 
 
 def test_threshold_comes_from_project_vars_and_build_overrides(tmp_path: Path) -> None:

@@ -139,13 +139,15 @@ def _write(files: Path, table: str, rows: list[dict[str, str]]) -> None:
 def test_out_of_range_times_are_quarantined_and_the_build_stays_green(tmp_path: Path) -> None:
     """Placeholder dates (year 1, 1900, the epoch), words (`-infinity`, `epoch`) and times after the load are
     quarantined with a reason in events, contact versions and stage changes; a contact version "updated" in 2030
-    no longer outranks the real one; the whole build (tests included) passes. Before, `-infinity` failed a not-null
+    no longer outranks the real one; unusable optional values of kept rows are listed in stg_quarantine__values;
+    the whole build (tests included) passes. Before, `-infinity` failed a not-null
     test and the 2030 version won."""
     files = tmp_path / "files"
     files.mkdir()
     contact = {"email": "ada@example.com", "created_at": "2026-01-02 09:00:00"}
     _write(files, "contacts", [
-        {**contact, "contact_id": "C1", "job_title": "CEO", "updated_at": "2026-01-05 10:00:00"},
+        {**contact, "contact_id": "C1", "job_title": "CEO", "updated_at": "2026-01-05 10:00:00",
+         "has_budget_authority": "perhaps"},
         {**contact, "contact_id": "C1", "job_title": "Intern", "updated_at": "2030-01-01 00:00:00"},
         {**contact, "contact_id": "C2", "email": "bob@example.com", "created_at": "1900-01-01",
          "updated_at": "2026-01-05 10:00:00"},
@@ -153,7 +155,9 @@ def test_out_of_range_times_are_quarantined_and_the_build_stays_green(tmp_path: 
     event_times = {"E1": "2026-01-06 10:00:00", "E2": "-infinity", "E3": "0001-01-01 00:00:00", "E4": "epoch",
                    "E5": "1970-01-01 00:00:00", "E6": "2099-01-01 00:00:00", "E7": "infinity"}
     _write(files, "events", [{"event_id": event, "contact_id": "C1", "event_type": "page_view", "url": "/pricing",
-                              "occurred_at": at} for event, at in event_times.items()])
+                              "occurred_at": at, "duration_seconds": "abc" if event == "E1" else None,
+                              "properties": "[1, 2]" if event == "E1" else None}
+                             for event, at in event_times.items()])
     _write(files, "lead_stage_history", [
         {"stage_change_id": "S1", "contact_id": "C1", "stage": "MQL", "changed_at": "2026-01-07 10:00:00"},
         {"stage_change_id": "S2", "contact_id": "C1", "stage": "SQL", "changed_at": "1900-01-01 00:00:00"},
@@ -168,7 +172,13 @@ def test_out_of_range_times_are_quarantined_and_the_build_stays_green(tmp_path: 
             "where removal_kind = 'rejected'").fetchall())
         title = connection.execute("select job_title from staging.stg_crm__contacts where contact_id = 'C1'").fetchone()
         events = [e for (e,) in connection.execute("select event_id from staging.stg_marketing__events").fetchall()]
+        values = set(connection.execute(
+            "select source_table, column_name, reason_code, raw_value from staging.stg_quarantine__values").fetchall())
     assert title == ("CEO",)
+    # optional values that could not be used in kept rows are counted, not nulled silently
+    assert values == {("contacts", "has_budget_authority", "not_a_boolean", "perhaps"),
+                      ("events", "duration_seconds", "not_a_number", "abc"),
+                      ("events", "properties", "not_a_json_object", "[1, 2]")}
     assert events == ["E1"]
     assert reasons == {
         "C1@contacts": "future_timestamp", "C2@contacts": "timestamp_before_floor",
