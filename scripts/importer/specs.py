@@ -146,7 +146,8 @@ def column_spec(path: Path, where: str, target: str, raw: object, default_timezo
     if kind not in (None, "integer", "number", "boolean"):
         raise fail(path, where, "type must be integer, number or boolean")
     formats = raw.get("format") or ()
-    if not isinstance(formats, str) and not (isinstance(formats, list) and all(isinstance(f, str) for f in formats)):
+    if not isinstance(formats, str | list | tuple) or not all(isinstance(f, str) for f in (
+            (formats,) if isinstance(formats, str) else formats)):
         raise fail(path, where, "format must be a strptime format such as '%Y-%m-%d %H:%M:%S', or a list of them")
     formats = (formats,) if isinstance(formats, str) else tuple(formats)
     constant = snapshot if raw.get("snapshot") else raw.get("constant")

@@ -89,7 +89,10 @@ def score_distribution(warehouse: Warehouse, config: ReportConfig) -> Table:
 
 
 def _rules_cte(warehouse: Warehouse) -> str:
-    """Rule descriptions from the rule seeds when they are in the warehouse (else an empty relation)."""
+    """Rule descriptions from the rule label mart (`dim_scoring_rules`), else from the rule seeds when they are in
+    the warehouse (an older build), else an empty relation."""
+    if warehouse.has(MARTS, "dim_scoring_rules", ("rule_id", "description")):
+        return f"rules as (select rule_id, description from {MARTS}.dim_scoring_rules)"
     parts = [
         f"select rule_id, description from {SEEDS}.{seed}"
         for seed in ("engagement_rules", "fit_rules")
