@@ -354,6 +354,8 @@ def query(
     no `ATTACH`, `INSTALL` or `LOAD`."""
     import duckdb
 
+    from scripts.publish import quote_literal
+
     database = _existing_warehouse()
     extra: list[tuple[str, Path]] = []
     for item in attach or ():
@@ -366,7 +368,7 @@ def query(
     try:
         connection = duckdb.connect(str(database), read_only=True)
         for alias, path in extra:
-            connection.execute(f"attach '{str(path).replace(chr(39), chr(39) * 2)}' as \"{alias}\" (read_only)")
+            connection.execute(f'attach {quote_literal(str(path))} as "{alias}" (read_only)')
         # DuckDB's own sandbox: external access off, then the configuration locked so the query cannot undo it
         connection.execute("set enable_external_access = false")
         connection.execute("set lock_configuration = true")

@@ -4,9 +4,9 @@ DuckDB lets one process write a database file and blocks other processes meanwhi
 file dbt builds. The serving path (`serving.duckdb`) is a symbolic link to one of two files in folders beside it,
 `.serving.duckdb-a/serving.duckdb` and `.serving.duckdb-b/serving.duckdb`: both have the serving path's name, so
 DuckDB (which names a database after the file a link resolves to) always calls it `serving` and a query BI saved
-as `serving.marts.dim_leads` keeps working across publications. A publication writes the marts, with a `_publication` table (run id,
-time, rows and method per mart, the run it followed), into the file the link does not point to (the standby), in
-one transaction, then points the link at it: a rename, atomic on POSIX, so a reader sees one publication or the
+as `serving.marts.dim_leads` keeps working across publications. A publication writes the marts, with a
+`_publication` table (run id, time, rows and method per mart, the run it followed), into the file the link does
+not point to (the standby), in one transaction, then points the link at it: a rename, atomic on POSIX, so a reader sees one publication or the
 next, never a mix, and a reader that already opened a file keeps reading it undisturbed. A refresh killed at any
 point leaves the served file as it was (an uncommitted transaction in the standby is rolled back when it is next
 opened).
@@ -124,7 +124,8 @@ def published_state(path: Path) -> PublishedState:
     return PublishedState(rows[0][0], rows[0][1], {table: method for _, _, table, method in rows})
 
 
-def _quote_literal(text: str) -> str:
+def quote_literal(text: str) -> str:
+    """`text` as a SQL string literal (single quotes doubled)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -197,11 +198,11 @@ def _copy_comments(connection: duckdb.DuckDBPyConnection, schema: str, name: str
         "union all select comment from duckdb_views() where database_name = 'build' and schema_name = $1 "
         "and view_name = $2", [schema, name]).fetchone()
     if table_comment and table_comment[0]:
-        connection.execute(f'comment on table "{schema}"."{name}" is {_quote_literal(table_comment[0])}')
+        connection.execute(f'comment on table "{schema}"."{name}" is {quote_literal(table_comment[0])}')
     for column, comment in connection.execute(
             "select column_name, comment from duckdb_columns() where database_name = 'build' and schema_name = $1 "
             "and table_name = $2 and comment is not null", [schema, name]).fetchall():
-        connection.execute(f'comment on column "{schema}"."{name}"."{column}" is {_quote_literal(comment)}')
+        connection.execute(f'comment on column "{schema}"."{name}"."{column}" is {quote_literal(comment)}')
 
 
 def _write_publication(path: Path, database: Path, run_id: str, previous_run_id: str | None, carried: bool,
@@ -211,7 +212,7 @@ def _write_publication(path: Path, database: Path, run_id: str, previous_run_id:
     tables: dict[str, int] = {}
     methods: dict[str, str] = {}
     with duckdb.connect(str(path)) as connection:
-        connection.execute("attach " + _quote_literal(str(database)) + " as build (read_only)")
+        connection.execute("attach " + quote_literal(str(database)) + " as build (read_only)")
         connection.execute("begin transaction")
         for schema in PUBLISHED_SCHEMAS:
             schema_methods = _publish_schema(connection, schema, carried, unchanged, allowed)

@@ -7,6 +7,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# A minimal `mql import` mapping: one source file of leads onto the contacts table (`{file}` is the file's name).
+CONTACTS_MAPPING = """
+sources:
+  leads: {{file: {file}}}
+tables:
+  contacts:
+    from: leads
+    columns:
+      contact_id: id
+      email: email
+      created_at: created
+      updated_at: created
+"""
+LEADS_CSV = "id,email,created\nc1,a@example.com,2026-01-01 10:00:00\n"
+
 # Incremental state columns: which build wrote a row, not what the row says (they differ between equal warehouses
 # built at different times).
 MARKER_COLUMNS = ("_batch_loaded_at", "_state_fingerprint")

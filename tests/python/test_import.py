@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from scripts.importer import OUTCOME_TABLES, MappingError, load_mapping, run_import
 from scripts.load import plan_load
 from scripts.paths import PROJECT_ROOT
+from tests.python.helpers import CONTACTS_MAPPING, LEADS_CSV
 
 MAPPINGS = PROJECT_ROOT / "mappings"
 SHARED = PROJECT_ROOT.parent / "shared" / "data"
@@ -272,20 +273,6 @@ def test_real_exports_import_with_the_shipped_mappings(tmp_path: Path) -> None:
     assert "GTXPro" not in names and "GTX Pro" in names
 
 
-MAPPING_BASE = """
-sources:
-  leads: {file: leads.csv}
-tables:
-  contacts:
-    from: leads
-    columns:
-      contact_id: id
-      email: email
-      created_at: created
-      updated_at: created
-"""
-
-
 @pytest.mark.parametrize("mistake", [
     "sources: [1, 2]",
     "sources: {leads: {file: [1]}}",
@@ -309,9 +296,9 @@ def test_every_mapping_mistake_is_one_clear_line(tmp_path: Path, mistake: str) -
     traceback (a `format: 5` used to raise TypeError; an unknown timezone passed unnoticed)."""
     source = tmp_path / "src"
     source.mkdir()
-    (source / "leads.csv").write_text("id,email,created\nc1,a@b.co,2026-01-01\n", encoding="utf-8")
+    (source / "leads.csv").write_text(LEADS_CSV, encoding="utf-8")
     mapping = tmp_path / "mistake.yml"
-    mapping.write_text(MAPPING_BASE + mistake + "\n", encoding="utf-8")
+    mapping.write_text(CONTACTS_MAPPING.format(file="leads.csv") + mistake + "\n", encoding="utf-8")
     from scripts.cli import app
 
     result = CliRunner().invoke(app, ["import", "--mapping", str(mapping), "--source", str(source), "--out",

@@ -15,21 +15,7 @@ from scripts.cli import app
 from scripts.importer import MappingError, run_import
 from scripts.importer.run import REPORT_FILE
 from scripts.load import LoadError, load_directory, plan_load
-from tests.python.helpers import use_database
-
-CONTACTS_MAPPING = """
-sources:
-  leads: {{file: {file}}}
-tables:
-  contacts:
-    from: leads
-    columns:
-      contact_id: id
-      email: email
-      created_at: created
-      updated_at: created
-"""
-LEADS_CSV = "id,email,created\nc1,a@example.com,2026-01-01 10:00:00\n"
+from tests.python.helpers import CONTACTS_MAPPING, LEADS_CSV, use_database
 
 
 def _mapping(tmp_path: Path, file: str) -> Path:
