@@ -22,6 +22,27 @@ def duckdb_path() -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+def serving_path(database: Path | None = None) -> Path:
+    """The serving file BI and every reading command open: `$MQL_SERVING_PATH`, else `serving.duckdb` beside the
+    build database (`database`, default `duckdb_path()`). `mql refresh` publishes the marts there (`scripts.publish`)."""
+    override = os.environ.get("MQL_SERVING_PATH")
+    if override:
+        path = Path(override)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+    return (database or duckdb_path()).with_name("serving.duckdb")
+
+
+def reading_database(*, build: bool = False) -> Path:
+    """The file a command that only reads (`report`, `query`, `summary`) opens: the serving file when a refresh has
+    published one, so a reader never holds the file a refresh writes; the build file when there is no serving file
+    yet (a warehouse built by `mql build` or `mql demo` only) or when `build` asks for it."""
+    if not build:
+        serving = serving_path()
+        if serving.exists():
+            return serving
+    return duckdb_path()
+
+
 def inside(folder: Path, name: str | Path) -> Path | None:
     """`folder / name` with symbolic links resolved, when that stays inside `folder` (itself resolved); None when it
     leads outside (`..`, an absolute path, a link to elsewhere). Commands that read or write "in a folder" use it so a

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import duckdb
 
+from scripts import paths
+
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts",)
 BATCH_COLUMN = "_batch_loaded_at"
 DELTA_KEY = "contact_id"  # the unit an incremental mart is rewritten in (`replace_contacts`)
@@ -85,8 +87,7 @@ def bi_relations(manifest_path: Path) -> set[str]:
 
 def serving_path(database: Path) -> Path:
     """The serving path for a build database: `$MQL_SERVING_PATH`, else `<database dir>/serving.duckdb`."""
-    override = os.environ.get("MQL_SERVING_PATH")
-    return Path(override) if override else database.with_name("serving.duckdb")
+    return paths.serving_path(database)
 
 
 def serving_pair(target: Path) -> tuple[Path, Path]:
