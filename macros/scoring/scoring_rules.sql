@@ -3,8 +3,7 @@
     (`dbt build` and `dbt seed` order it so). Returns [] while dbt parses. -#}
 {% macro engagement_rules() -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set event_types_relation = _seed_relation('event_types') -%}
-    {%- set known_event_types = run_query('select event_type from ' ~ event_types_relation).columns[0].values() -%}
+    {%- set known = known_event_types() -%}
     {%- set rules = [] -%}
     {%- set seen = {} -%}
     {%- for row in rubric_rows('engagement_rules') -%}
@@ -21,10 +20,10 @@
             'is_fast_track': row.get('is_fast_track') in [true, 'true', 'True', 1],
         } -%}
         {%- if rule.rule_id is none or rule.rule_id | trim == '' -%}{{ _rule_error(where, 'rule_id is empty') }}{%- endif -%}
-        {%- if rule.rule_id in seen -%}{{ _rule_error(where, 'duplicate rule_id (also on line ' ~ seen[rule.rule_id] ~ ')') }}{%- endif -%}
-        {%- do seen.update({rule.rule_id: row['_line']}) -%}
+        {%- if rule.rule_id in seen -%}{{ _rule_error(where, _duplicate_rule_id(seen[rule.rule_id], row)) }}{%- endif -%}
+        {%- do seen.update({rule.rule_id: row}) -%}
         {%- if rule.score_family not in ['engagement', 'negative'] -%}{{ _rule_error(where, "score_family must be 'engagement' or 'negative', got '" ~ rule.score_family ~ "'") }}{%- endif -%}
-        {%- if rule.event_type not in known_event_types -%}{{ _rule_error(where, "unknown event_type '" ~ rule.event_type ~ "' (not in seeds/mappings/event_types.csv)") }}{%- endif -%}
+        {%- if rule.event_type not in known -%}{{ _rule_error(where, unknown_event_type(rule.event_type, known)) }}{%- endif -%}
         {%- do rule.update({'condition': _event_condition(where, rule)}) -%}
         {%- do rule.update({'quantity': _event_quantity(where, rule)}) -%}
         {%- if rule.points is none or rule.points == 0 -%}{{ _rule_error(where, 'points must be a non-zero number') }}{%- endif -%}
@@ -107,10 +106,10 @@
         {%- set where = row['_where'] ~ ' (rule_id ' ~ row.get('rule_id') ~ ')' -%}
         {%- set attribute = row.get('attribute') -%}
         {%- if row.get('rule_id') is none -%}{{ _rule_error(where, 'rule_id is empty') }}{%- endif -%}
-        {%- if row.get('rule_id') in seen -%}{{ _rule_error(where, 'duplicate rule_id (also on line ' ~ seen[row.get('rule_id')] ~ ')') }}{%- endif -%}
-        {%- do seen.update({row.get('rule_id'): row['_line']}) -%}
+        {%- if row.get('rule_id') in seen -%}{{ _rule_error(where, _duplicate_rule_id(seen[row.get('rule_id')], row)) }}{%- endif -%}
+        {%- do seen.update({row.get('rule_id'): row}) -%}
         {%- if row.get('score_family') not in ['fit', 'negative'] -%}{{ _rule_error(where, "score_family must be 'fit' or 'negative', got '" ~ row.get('score_family') ~ "'") }}{%- endif -%}
-        {%- if attribute not in attributes -%}{{ _rule_error(where, "unknown attribute '" ~ attribute ~ "' (standard: " ~ (attributes.values() | selectattr('is_custom', 'equalto', false) | map(attribute='name') | join(', ')) ~ "; or declare it in seeds/scoring/custom_attributes.csv)") }}{%- endif -%}
+        {%- if attribute not in attributes -%}{{ _rule_error(where, _unknown_attribute(attribute, attributes)) }}{%- endif -%}
         {%- set kind = attributes[attribute].data_type -%}
         {%- set value = _blank_to_none(row.get('attribute_value')) -%}
         {%- set low = row.get('min_value') -%}
@@ -143,6 +142,35 @@
         }) -%}
     {%- endfor -%}
     {{ return(rules) }}
+{%- endmacro %}
+
+{#- The rule ids of both rule seeds, checked to be unique across them: `dim_scoring_rules` and
+    `fct_lead_score_components` key a rule by rule_id alone, so an engagement rule and a fit rule cannot share
+    one. Fails naming the later row and where the id was first used; returns {rule_id: row}. -#}
+{% macro rule_ids() -%}
+    {%- if not execute -%}{{ return({}) }}{%- endif -%}
+    {%- set seen = {} -%}
+    {%- for seed_name in ['engagement_rules', 'fit_rules'] -%}
+        {%- for row in rubric_rows(seed_name) -%}
+            {%- set rule_id = row.get('rule_id') -%}
+            {%- if rule_id in seen -%}{{ _rule_error(row['_where'] ~ ' (rule_id ' ~ rule_id ~ ')', _duplicate_rule_id(seen[rule_id], row)) }}{%- endif -%}
+            {%- do seen.update({rule_id: row}) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(seen) }}
+{%- endmacro %}
+
+{#- The problem of a rule whose rule_id an earlier row (`first`, a row of rubric_rows()) already has. -#}
+{% macro _duplicate_rule_id(first, row) -%}
+    {%- set also = 'on line ' ~ first['_line'] if first['_file'] == row['_file'] else first['_where'] -%}
+    {{ return('duplicate rule_id (also ' ~ also ~ '); a rule_id names one rule across ' ~ _seed_file('engagement_rules') ~ ' and ' ~ _seed_file('fit_rules')) }}
+{%- endmacro %}
+
+{#- The problem of a fit rule on an attribute that is neither standard nor declared. -#}
+{% macro _unknown_attribute(attribute, attributes) -%}
+    {%- set custom = attributes.values() | selectattr('is_custom', 'equalto', true) | map(attribute='name') | list -%}
+    {%- set standard = attributes.values() | selectattr('is_custom', 'equalto', false) | map(attribute='name') | join(', ') -%}
+    {{ return("unknown attribute '" ~ attribute ~ "' (standard: " ~ standard ~ "; custom: " ~ (custom | join(', ') if custom else 'none declared') ~ "; or declare it in " ~ _seed_file('custom_attributes') ~ ")") }}
 {%- endmacro %}
 
 {#- Every attribute a fit rule may test, keyed by name: {name, data_type (text, number, boolean), entity (contact or
@@ -199,8 +227,17 @@
     {{ return(api.Relation.create(database=(target.database or none), schema=generate_schema_name('seeds', none), identifier=seed_name)) }}
 {%- endmacro %}
 
-{#- The rows of a rubric seed (engagement_rules, fit_rules, custom_attributes) as dicts, each with `_line` (its
-    line in the CSV file) and `_where` (the file and line, for error messages). Var `rubric_rows` replaces a seed's
+{#- The project path of a seed's CSV file (e.g. seeds/scoring/fit_rules.csv), for error messages. -#}
+{% macro _seed_file(seed_name) -%}
+    {%- for node in (graph.get('nodes') or {}).values() if node.resource_type == 'seed' and node.name == seed_name -%}
+        {{ return(node.original_file_path) }}
+    {%- endfor -%}
+    {{ return('seeds/scoring/' ~ seed_name ~ '.csv') }}
+{%- endmacro %}
+
+{#- The rows of a seed read at compile time (the rubric seeds, event_types, event_type_map) as dicts, each with
+    `_line` (its line in the CSV file), `_file` (the seed's file) and `_where` (the file and line, for error
+    messages). Var `rubric_rows` replaces a seed's
     rows with its own list (`{fit_rules: [{rule_id: F1, ...}]}`): dbt unit tests pin their rubric with it, so
     editing or learning the project's rubric never breaks them. -#}
 {% macro rubric_rows(seed_name) -%}
@@ -208,19 +245,20 @@
     {%- set rows = [] -%}
     {%- if pinned is mapping and seed_name in pinned -%}
         {%- for item in pinned[seed_name] -%}
-            {%- set row = {'_line': loop.index, '_where': 'var rubric_rows.' ~ seed_name ~ ' item ' ~ loop.index} -%}
+            {%- set row = {'_line': loop.index, '_file': 'var rubric_rows.' ~ seed_name, '_where': 'var rubric_rows.' ~ seed_name ~ ' item ' ~ loop.index} -%}
             {%- do row.update(item) -%}
             {%- do rows.append(row) -%}
         {%- endfor -%}
         {{ return(rows) }}
     {%- endif -%}
     {%- set table = _read_rule_seed(_seed_relation(seed_name)) -%}
+    {%- set file = _seed_file(seed_name) -%}
     {%- for values in table.rows -%}
         {%- set row = {} -%}
         {%- for name in table.column_names -%}
             {%- do row.update({name: values[name]}) -%}
         {%- endfor -%}
-        {%- do row.update({'_line': values['csv_row'] + 1, '_where': 'seeds/scoring/' ~ seed_name ~ '.csv line ' ~ (values['csv_row'] + 1)}) -%}
+        {%- do row.update({'_line': values['csv_row'] + 1, '_file': file, '_where': file ~ ' line ' ~ (values['csv_row'] + 1)}) -%}
         {%- do rows.append(row) -%}
     {%- endfor -%}
     {{ return(rows) }}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +19,7 @@ from tests.python.helpers import use_database
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/generic", "tests/fixtures", "analyses")
 RULES = Path("seeds/scoring/engagement_rules.csv")
 FIT_RULES = Path("seeds/scoring/fit_rules.csv")
+EVENT_TYPE_MAP = Path("seeds/mappings/event_type_map.csv")
 PROBABILITY = Path("seeds/scoring/score_probability.csv")
 # The committed score_probability seed is empty (header only); its cases break a cell of this calibrated row.
 CALIBRATED = ("intercept,slope,outcome,horizon_days,learned_at,description\n"
@@ -99,6 +104,52 @@ def test_broken_fit_rule_seed_fails_naming_the_row(project_copy: Path, rule_id: 
                                                     message: str) -> None:
     _assert_broken_seed_fails(project_copy, FIT_RULES, "int_contact_fit_components", (rule_id, column, value),
                               message)
+
+
+@pytest.mark.parametrize(
+    ("seed", "change", "message"),
+    [
+        (RULES, ("E01", "event_type", "page_vieww"),
+         (r"seeds/scoring/engagement_rules\.csv line 2 \(rule_id E01\): unknown event_type 'page_vieww' \(allowed: an "
+          r"event_type of seeds/mappings/event_types\.csv: page_view, email_sent, ")),
+        (RULES, ("E02", "rule_id", "E01"),
+         (r"seeds/scoring/engagement_rules\.csv line 3 \(rule_id E01\): duplicate rule_id \(also on line 2\); a rule_id "
+          r"names one rule across seeds/scoring/engagement_rules\.csv and seeds/scoring/fit_rules\.csv")),
+        (FIT_RULES, ("F01", "rule_id", "E01"),
+         (r"seeds/scoring/fit_rules\.csv line 2 \(rule_id E01\): duplicate rule_id \(also "
+          r"seeds/scoring/engagement_rules\.csv line 2\); a rule_id names one rule across")),
+        (FIT_RULES, ("F10", "attribute", "favourite_colour"),
+         (r"seeds/scoring/fit_rules\.csv line 11 \(rule_id F10\): unknown attribute 'favourite_colour' \(standard: "
+          r"seniority, .*; custom: none declared; or declare it in seeds/scoring/custom_attributes\.csv\)")),
+        (EVENT_TYPE_MAP, ("page view", "event_type", "page_vieww"),
+         (r"seeds/mappings/event_type_map\.csv line 2 \(raw_event_type page view\): unknown event_type 'page_vieww' "
+          r"\(allowed: an event_type of seeds/mappings/event_types\.csv: page_view, ")),
+    ],
+    ids=["unknown-event-type", "duplicate-rule-id", "rule-id-in-both-seeds", "unknown-attribute",
+         "unknown-mapped-event-type"],
+)
+def test_seed_mistake_fails_the_build_naming_the_row(project_copy: Path, seed: Path, change: tuple[str, str, str],
+                                                      message: str) -> None:
+    """`dbt build` of the broken seed fails at compile time with the validation's one line, not with a bare data
+    test (before, a unique or relationships test of the seed failed and the models that name the row were
+    skipped), and without a Python traceback."""
+    _break_rules(project_copy, *change, seed=seed)
+    try:
+        build = subprocess.run(
+            [str(Path(sys.executable).with_name("dbt")), "build", "--select", seed.stem, "--project-dir",
+             str(project_copy), "--profiles-dir", str(project_copy)],
+            cwd=project_copy, capture_output=True, text=True, env=os.environ.copy(), check=False)
+    finally:
+        shutil.copy(PROJECT_ROOT / seed, project_copy / seed)
+    output = build.stdout + build.stderr
+    try:
+        assert build.returncode == 1, output
+        assert re.search(message, output), output
+        assert "Compilation Error in test valid_seed_rows_" in output, output
+        assert not re.search(r"\bFAIL \d", output), output  # no bare data test failed
+        assert "Traceback" not in output, output
+    finally:
+        run_dbt(["seed", "--select", seed.stem], project_dir=project_copy, quiet=True)
 
 
 def _fit_rule(rule_id: str, attribute: str, points: float = 5, **match: object) -> dict[str, object]:

@@ -14,6 +14,9 @@
     unique_key=['_source_file', '_source_row'],
     on_schema_change='fail',
 ) }}
+{#- a map row naming an unknown event type fails compilation naming the row (event_type_map_rows) -#}
+{%- do event_type_map_rows() %}
+-- depends_on: {{ ref('event_types') }}
 
 with
 
