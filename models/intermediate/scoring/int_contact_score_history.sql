@@ -18,7 +18,17 @@
 
     Incremental per contact (`replace_contacts` strategy, `macros/incremental/contact_changes.sql`): a build
     recomputes the whole history of every contact whose events, contact versions, account, email group or sales
-    decisions changed since the previous build, so a late event corrects every later score and crossing. -#}
+    decisions changed since the previous build, so a late event corrects every later score and crossing.
+
+    Why the score moved: the `*_score_change` columns are the score at the instant less the score just before it
+    (summed column by column, so an instant that gave a column no points changes it by exactly 0), and
+    `changed_rule_ids` lists the rules whose points changed at the instant. For an event, the rules it was awarded
+    points by (after the daily limit) whose score column changed at the instant (a capped rule already at its cap
+    adds nothing and is left out; rows at one instant are scored together, so two simultaneous events of a rule
+    that the cap lets through partly both name it). Each event carries the rules that awarded it points through
+    the window pass as one text, ',E01,E22,', and the list is written after it, rule by rule in code point order,
+    so no second pass over the events is needed. For a fit change, the fit rules gained or lost
+    (`int_contact_fit_scored`). -#}
 {%- set columns = score_columns(engagement_rules()) -%}
 {%- set engagement_columns = columns | selectattr('family', 'equalto', 'engagement') | list -%}
 {%- set negative_columns = columns | selectattr('family', 'equalto', 'negative') | list -%}
@@ -75,14 +85,17 @@ event_points as (
     select
         contact_id,
         event_id,
+        event_type,
         occurred_at,
         {%- for column in columns %}
         sum(case when rule_id in ('{{ column.rule_ids | join("', '") }}') then awarded_points else 0 end)
             as points_{{ column.name }},
         {%- endfor %}
-        max(case when is_fast_track and awarded_points > 0 then 1 else 0 end) = 1 as has_fast_track_points
+        max(case when is_fast_track and awarded_points > 0 then 1 else 0 end) = 1 as has_fast_track_points,
+        -- the rules the event was awarded points by, as ',E01,E22,' (null when none)
+        ',' || {{ sorted_string_agg('case when awarded_points <> 0 then rule_id end') }} || ',' as awarded_rule_list
     from scored_events
-    group by contact_id, event_id, occurred_at
+    group by contact_id, event_id, event_type, occurred_at
 ),
 
 first_fit as (
@@ -102,6 +115,7 @@ fit_changes as (
         fit_points - lag(fit_points) over (partition by contact_id order by version_number) as fit_delta,
         negative_fit_points - lag(negative_fit_points) over (partition by contact_id order by version_number)
             as negative_fit_delta,
+        changed_rule_ids,
         version_number
     from fit_versions
 ),
@@ -120,7 +134,10 @@ timeline as (
         0.0 as fit_delta,
         0.0 as negative_fit_delta,
         0 as is_recycle,
-        0 as is_disqualification
+        0 as is_disqualification,
+        event_type,
+        awarded_rule_list,
+        cast(null as {{ dbt.type_string() }}) as fit_changed_rule_ids
     from event_points
     union all
     select
@@ -136,7 +153,10 @@ timeline as (
         fit_delta,
         negative_fit_delta,
         0 as is_recycle,
-        0 as is_disqualification
+        0 as is_disqualification,
+        cast(null as {{ dbt.type_string() }}) as event_type,
+        cast(null as {{ dbt.type_string() }}) as awarded_rule_list,
+        changed_rule_ids as fit_changed_rule_ids
     from fit_changes
     where version_number > 1
     union all
@@ -153,7 +173,10 @@ timeline as (
         0.0 as fit_delta,
         0.0 as negative_fit_delta,
         case when lead_stage = 'recycled' then 1 else 0 end as is_recycle,
-        case when lead_stage = 'disqualified' then 1 else 0 end as is_disqualification
+        case when lead_stage = 'disqualified' then 1 else 0 end as is_disqualification,
+        cast(null as {{ dbt.type_string() }}) as event_type,
+        cast(null as {{ dbt.type_string() }}) as awarded_rule_list,
+        cast(null as {{ dbt.type_string() }}) as fit_changed_rule_ids
     from sales_decisions
     union all
     select
@@ -169,7 +192,10 @@ timeline as (
         0.0 as fit_delta,
         0.0 as negative_fit_delta,
         0 as is_recycle,
-        0 as is_disqualification
+        0 as is_disqualification,
+        cast(null as {{ dbt.type_string() }}) as event_type,
+        cast(null as {{ dbt.type_string() }}) as awarded_rule_list,
+        cast(null as {{ dbt.type_string() }}) as fit_changed_rule_ids
     from first_versions
 ),
 
@@ -211,12 +237,16 @@ window_sums as (
         time_us,
         is_first_instant,
         has_fast_track_points,
+        event_type,
+        awarded_rule_list,
+        fit_changed_rule_ids,
         {%- for column in columns %}
         {{ decayed_window_sum('points_' ~ column.name, column) }} as sum_{{ column.name }},
         sum(points_{{ column.name }}) over instant as instant_{{ column.name }},
         {%- endfor %}
         coalesce(sum(fit_delta) over instant_and_before, 0) as fit_delta_total,
         coalesce(sum(fit_delta) over strictly_before, 0) as fit_delta_total_before,
+        coalesce(sum(fit_delta) over instant, 0) as fit_delta_instant,
         coalesce(sum(negative_fit_delta) over instant_and_before, 0) as negative_fit_delta_total,
         coalesce(sum(is_recycle) over instant_and_before, 0) as recycle_count,
         max(case when is_recycle = 1 then time_us end) over instant_and_before as last_recycle_us,
@@ -256,6 +286,29 @@ scores as (
         window_sums.time_us,
         window_sums.is_first_instant,
         window_sums.has_fast_track_points,
+        window_sums.event_type,
+        window_sums.fit_changed_rule_ids,
+        {#- the rules in code point order (as sorted_string_agg sorts): each one the event was awarded points by,
+            unless it is capped and its score column did not change at the instant (by more than float rounding);
+            an uncapped rule adds its awarded points exactly -#}
+        {%- set rule_columns = {} %}
+        {%- for column in columns %}
+        {%- for rule_id in column.rule_ids %}
+        {%- do rule_columns.update({rule_id: column}) %}
+        {%- endfor %}
+        {%- endfor %}
+        ''
+        {%- for rule_id in rule_columns | sort %}
+        {%- set column = rule_columns[rule_id] %}
+        || case
+            when {{ dbt.position("'," ~ rule_id ~ ",'", 'window_sums.awarded_rule_list') }} > 0
+                {%- if column.max_points is not none %}
+                and abs(window_sums.score_{{ column.name }} - window_sums.before_{{ column.name }}) > 1e-9
+                {%- endif %}
+                then ',{{ rule_id }}'
+            else ''
+        end
+        {%- endfor %} as event_rule_list,
         coalesce(first_fit.fit_points, 0) + window_sums.fit_delta_total as fit_score,
         coalesce(first_fit.fit_points, 0) + window_sums.fit_delta_total_before as fit_score_before,
         0.0
@@ -270,6 +323,13 @@ scores as (
         {%- for column in columns %}
         + window_sums.before_{{ column.name }}
         {%- endfor %} as engagement_score_before,
+        {#- the change column by column: exactly 0 for a column the instant gave no points (the score less the
+            score before, summed otherwise, leaves float rounding of the decayed sums) -#}
+        0.0
+        {%- for column in columns %}
+        + (window_sums.score_{{ column.name }} - window_sums.before_{{ column.name }})
+        {%- endfor %} as engagement_score_change,
+        window_sums.fit_delta_instant as fit_score_change,
         coalesce(first_fit.negative_fit_points, 0) + window_sums.negative_fit_delta_total as negative_fit_score,
         window_sums.recycle_count,
         window_sums.last_disqualification_us is not null
@@ -298,6 +358,14 @@ select
     {{ engagement_band('positive_engagement_score + negative_event_score') }} as engagement_band,
     fit_score_before,
     engagement_score_before,
+    event_type,
+    cast(fit_score_change as {{ type_double() }}) as fit_score_change,
+    cast(engagement_score_change as {{ type_double() }}) as engagement_score_change,
+    cast(fit_score_change + engagement_score_change as {{ type_double() }}) as total_score_change,
+    case
+        when instant_kind = 'fit_change' then fit_changed_rule_ids
+        when event_rule_list <> '' then substring(event_rule_list, 2)
+    end as changed_rule_ids,
     is_first_instant,
     has_fast_track_points,
     {{ meets_mql_threshold('fit_score', 'positive_engagement_score + negative_event_score') }} as meets_threshold,

@@ -5,7 +5,9 @@
     copies it into the serving file as a table. `_batch_loaded_at` says which build last recomputed the row
     (its data tests check the latest batch, see `get_where_subquery`). The scores just before each instant, the
     first-instant flag and the fast-track flag are what `mql_crossing_candidates` needs to say at which instant a
-    lead qualifies under any setting (calibration, `analyses/qualification_sweep.sql`). -#}
+    lead qualifies under any setting (calibration, `analyses/qualification_sweep.sql`). Why the score moved at an
+    instant: the `*_score_change` columns, the event's type and the rules whose points changed
+    (`changed_rule_ids`, labelled in `dim_scoring_rules`), computed in `int_contact_score_history`. -#}
 {{ config(materialized='view') }}
 
 with
@@ -27,6 +29,11 @@ select
     total_score,
     fit_score_before,
     engagement_score_before,
+    fit_score_change,
+    engagement_score_change,
+    total_score_change,
+    event_type,
+    changed_rule_ids,
     fit_grade,
     engagement_band,
     fit_grade || cast(engagement_band as {{ dbt.type_string() }}) as grade_cell,
