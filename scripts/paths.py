@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
@@ -22,6 +23,35 @@ def duckdb_path() -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+ENV_VAR_CALL = re.compile(r"""\{\{\s*env_var\(\s*'([A-Za-z0-9_]+)'\s*(?:,\s*'([^']*)'\s*)?\)\s*\}\}""")
+
+
+def _profile_outputs() -> dict[str, dict[str, object]]:
+    import yaml
+
+    profiles = yaml.safe_load((PROJECT_ROOT / "profiles.yml").read_text(encoding="utf-8")) or {}
+    outputs = next(iter(profiles.values()), {}).get("outputs", {}) if profiles else {}
+    return {str(name): dict(output) for name, output in outputs.items()}
+
+
+def profile_targets() -> set[str]:
+    """The target names profiles.yml defines."""
+    return set(_profile_outputs())
+
+
+def target_duckdb_path(target: str) -> Path | None:
+    """The DuckDB file `target` of profiles.yml builds into (its `env_var(...)` calls read as dbt reads them, a
+    relative path taken from the project root); None for a non-DuckDB or in-memory target."""
+    output = _profile_outputs().get(target, {})
+    if output.get("type") != "duckdb":
+        return None
+    raw = ENV_VAR_CALL.sub(lambda match: os.environ.get(match.group(1), match.group(2) or ""), str(output.get("path")))
+    if raw in ("", ":memory:"):
+        return None
+    path = Path(raw)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
 def serving_path(database: Path | None = None) -> Path:
     """The serving file BI and every reading command open: `$MQL_SERVING_PATH`, else `serving.duckdb` beside the
     build database (`database`, default `duckdb_path()`). `mql refresh` publishes the marts there (`scripts.publish`)."""
@@ -30,6 +60,11 @@ def serving_path(database: Path | None = None) -> Path:
         path = Path(override)
         return path if path.is_absolute() else PROJECT_ROOT / path
     return (database or duckdb_path()).with_name("serving.duckdb")
+
+
+BUILD_FILE_HELP = ("Read the build file instead of the serving file (it has every schema, but a reader holding it "
+                   "makes a refresh wait).")
+"""The `--build` option's help on every reading command."""
 
 
 def reading_database(*, build: bool = False) -> Path:

@@ -4,8 +4,10 @@ DuckDB lets one process write a database file and blocks other processes meanwhi
 file dbt builds. The serving path (`serving.duckdb`) is a symbolic link to one of two files in folders beside it,
 `.serving.duckdb-a/serving.duckdb` and `.serving.duckdb-b/serving.duckdb`: both have the serving path's name, so
 DuckDB (which names a database after the file a link resolves to) always calls it `serving` and a query BI saved
-as `serving.marts.dim_leads` keeps working across publications. A publication writes the marts, with a
-`_publication` table (run id, time, rows and method per mart, the run it followed), into the file the link does
+as `serving.marts.dim_leads` keeps working across publications. A publication writes the marts (without the
+build's bookkeeping columns, named `_...`), the build's summary for `mql summary` (`scripts.summary`) and a
+`_publication` table (run id, time, rows, method and batch published through per mart, the run it followed), into
+the file the link does
 not point to (the standby), in one transaction, then points the link at it: a rename, atomic on POSIX, so a reader sees one publication or the
 next, never a mix, and a reader that already opened a file keeps reading it undisturbed. A refresh killed at any
 point leaves the served file as it was (an uncommitted transaction in the standby is rolled back when it is next
@@ -16,7 +18,8 @@ forward in place when that chain holds: the served file's publication followed t
 continued the served one (`previous_run_id`). Then
 - marts neither this build nor the served publication changed are kept as they are;
 - marts with a `_batch_loaded_at` column (the score history, kept incrementally per contact) get a delta: the rows
-  of every contact with rows newer than the standby's, or with no rows left, are replaced;
+  of every contact with rows newer than the batch the standby's publication went through, or with no rows left,
+  are replaced;
 - every other mart is copied whole.
 Otherwise (no chain, or a reader still holds the standby open) the publication goes to a new file, starting as a
 byte copy of the served one when this build continued it (then what the build did not touch is kept, as above),
@@ -37,9 +40,11 @@ from pathlib import Path
 import duckdb
 
 from scripts import paths
+from scripts.summary import store_snapshot
 
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts",)
 BATCH_COLUMN = "_batch_loaded_at"
+BOOKKEEPING_PREFIX = "_"  # columns the build keeps for itself (incremental state): never published
 DELTA_KEY = "contact_id"  # the unit an incremental mart is rewritten in (`replace_contacts`)
 
 
@@ -136,31 +141,56 @@ def _columns(connection: duckdb.DuckDBPyConnection, database: str, schema: str, 
         "and table_name = ? order by column_index", [database, schema, name]).fetchall()]
 
 
-def _apply_delta(connection: duckdb.DuckDBPyConnection, relation: str, source: str) -> bool:
-    """Replace the rows of the contacts `source` rewrote since `relation` was published (a batch at or after the
-    newest published one: a build whose raw high-water mark did not move stamps its rows with the same value),
-    and drop contacts `source` no longer has. False when a delta does not apply: `relation` is empty, or every row
-    of `source` is of one batch (it was rewritten whole: a copy is cheaper)."""
-    published_through = connection.execute(f"select max({BATCH_COLUMN}) from {relation}").fetchone()
+def _served(columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The columns BI sees: the build's bookkeeping columns (named `_...`: `_batch_loaded_at`,
+    `_state_fingerprint`) stay in the build file."""
+    return [(column, kind) for column, kind in columns if not column.startswith(BOOKKEEPING_PREFIX)]
+
+
+def _column_list(columns: list[tuple[str, str]]) -> str:
+    return ", ".join(f'"{column}"' for column, _ in columns)
+
+
+def _batch_through(connection: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """Per mart of the publication the open file holds: the newest `_batch_loaded_at` its rows were published
+    through (none for files published before it was recorded: their marts are copied whole once)."""
+    here = connection.execute("select current_database()").fetchone()[0]
+    has_column = connection.execute(
+        "select count(*) from duckdb_columns() where database_name = $1 and schema_name = 'main' "
+        "and table_name = '_publication' and column_name = 'batch_through'", [here]).fetchone()
+    if not has_column or not has_column[0]:
+        return {}
+    return {str(name): through for name, through in connection.execute(
+        "select table_name, batch_through from _publication where batch_through is not null").fetchall()}
+
+
+def _apply_delta(connection: duckdb.DuckDBPyConnection, relation: str, source: str, published_through: object,
+                 columns: str) -> bool:
+    """Replace the rows of the contacts `source` rewrote since `relation` was published through batch
+    `published_through` (a batch at or after it: a build whose raw high-water mark did not move stamps its rows
+    with the same value), and drop contacts `source` no longer has. False when a delta does not apply: nothing
+    was published, or every row of `source` is of one batch (it was rewritten whole: a copy is cheaper)."""
     batches = connection.execute(f"select min({BATCH_COLUMN}), max({BATCH_COLUMN}) from {source}").fetchone()
-    if not published_through or published_through[0] is None or not batches or batches[0] == batches[1]:
+    if published_through is None or not batches or batches[0] == batches[1]:
         return False
     connection.execute(
         f"delete from {relation} as published "
         f"where exists (select 1 from (select distinct {DELTA_KEY} from {source} where {BATCH_COLUMN} >= $1) "
         f"as changed where changed.{DELTA_KEY} = published.{DELTA_KEY}) "
         f"or not exists (select 1 from (select distinct {DELTA_KEY} from {source}) as built "
-        f"where built.{DELTA_KEY} = published.{DELTA_KEY})", [published_through[0]])
-    connection.execute(f"insert into {relation} select * from {source} where {BATCH_COLUMN} >= $1",
-                       [published_through[0]])
+        f"where built.{DELTA_KEY} = published.{DELTA_KEY})", [published_through])
+    connection.execute(f"insert into {relation} ({columns}) select {columns} from {source} "
+                       f"where {BATCH_COLUMN} >= $1", [published_through])
     return True
 
 
 def _publish_schema(connection: duckdb.DuckDBPyConnection, schema: str, carried: bool,
-                    unchanged: Collection[str] | None, allowed: Collection[str] | None) -> dict[str, str]:
-    """Bring `schema` of the open file up to the build's. `carried`: the file holds an earlier publication that
-    deltas may continue; `unchanged`: marts known equal in the file and the build (None: any not rebuilt);
-    `allowed`: the relations that may be published (`bi_relations`; None: all)."""
+                    unchanged: Collection[str] | None, allowed: Collection[str] | None,
+                    batch_through: dict[str, object]) -> dict[str, str]:
+    """Bring `schema` of the open file up to the build's, without the bookkeeping columns. `carried`: the file
+    holds an earlier publication that deltas may continue; `unchanged`: marts known equal in the file and the
+    build (None: any not rebuilt); `allowed`: the relations that may be published (`bi_relations`; None: all);
+    `batch_through`: what the file's publication says each mart was published through (`_batch_through`)."""
     connection.execute(f'create schema if not exists "{schema}"')
     names = [row[0] for row in connection.execute(
         "select table_name from duckdb_tables() where database_name = 'build' and schema_name = $1 "
@@ -176,16 +206,17 @@ def _publish_schema(connection: duckdb.DuckDBPyConnection, schema: str, carried:
     for name in names:
         relation, source = f'"{schema}"."{name}"', f'build."{schema}"."{name}"'
         columns = _columns(connection, "build", schema, name)
-        same_shape = carried and name in published and _columns(connection, here, schema, name) == columns
+        served = _served(columns)
+        same_shape = carried and name in published and _columns(connection, here, schema, name) == served
         if same_shape and unchanged is not None and f"{schema}.{name}" in unchanged:
             methods[name] = "kept"
             continue
-        if same_shape and BATCH_COLUMN in dict(columns) and DELTA_KEY in dict(columns) and _apply_delta(
-                connection, relation, source):
+        if same_shape and BATCH_COLUMN in dict(columns) and DELTA_KEY in dict(served) and _apply_delta(
+                connection, relation, source, batch_through.get(f"{schema}.{name}"), _column_list(served)):
             methods[name] = "delta"
             continue
         connection.execute(f"drop table if exists {relation}")
-        connection.execute(f"create table {relation} as select * from {source}")
+        connection.execute(f"create table {relation} as select {_column_list(served)} from {source}")
         _copy_comments(connection, schema, name)
         methods[name] = "copied"
     return methods
@@ -202,32 +233,40 @@ def _copy_comments(connection: duckdb.DuckDBPyConnection, schema: str, name: str
         connection.execute(f'comment on table "{schema}"."{name}" is {quote_literal(table_comment[0])}')
     for column, comment in connection.execute(
             "select column_name, comment from duckdb_columns() where database_name = 'build' and schema_name = $1 "
-            "and table_name = $2 and comment is not null", [schema, name]).fetchall():
+            "and table_name = $2 and comment is not null and not starts_with(column_name, $3)",
+            [schema, name, BOOKKEEPING_PREFIX]).fetchall():
         connection.execute(f'comment on column "{schema}"."{name}"."{column}" is {quote_literal(comment)}')
 
 
 def _write_publication(path: Path, database: Path, run_id: str, previous_run_id: str | None, carried: bool,
                        unchanged: Collection[str] | None, allowed: Collection[str] | None = None
                        ) -> tuple[dict[str, int], dict[str, str]]:
-    """Bring the file at `path` to the build's marts and its `_publication`, in one transaction, and checkpoint."""
+    """Bring the file at `path` to the build's marts, its summary and its `_publication`, in one transaction, and
+    checkpoint."""
     tables: dict[str, int] = {}
     methods: dict[str, str] = {}
+    through: dict[str, object] = {}
     with duckdb.connect(str(path)) as connection:
         connection.execute("attach " + quote_literal(str(database)) + " as build (read_only)")
         connection.execute("begin transaction")
+        published_through = _batch_through(connection) if carried else {}
         for schema in PUBLISHED_SCHEMAS:
-            schema_methods = _publish_schema(connection, schema, carried, unchanged, allowed)
+            schema_methods = _publish_schema(connection, schema, carried, unchanged, allowed, published_through)
             for name, method in schema_methods.items():
                 methods[f"{schema}.{name}"] = method
                 count = connection.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
                 tables[f"{schema}.{name}"] = int(count[0]) if count else 0
+                if BATCH_COLUMN in dict(_columns(connection, "build", schema, name)):
+                    batch = connection.execute(f'select max({BATCH_COLUMN}) from build."{schema}"."{name}"').fetchone()
+                    through[f"{schema}.{name}"] = batch[0] if batch else None
+        store_snapshot(connection, "build", paths.raw_schema())
         connection.execute("drop table if exists _publication")
         connection.execute(
             "create table _publication (run_id varchar, published_at timestamp, table_name varchar, row_count bigint, "
-            "method varchar, previous_run_id varchar)")
+            "method varchar, previous_run_id varchar, batch_through timestamp)")
         published_at = datetime.now(UTC).replace(tzinfo=None)
-        connection.executemany("insert into _publication values (?, ?, ?, ?, ?, ?)",
-                               [(run_id, published_at, name, rows, methods[name], previous_run_id)
+        connection.executemany("insert into _publication values (?, ?, ?, ?, ?, ?, ?)",
+                               [(run_id, published_at, name, rows, methods[name], previous_run_id, through.get(name))
                                 for name, rows in tables.items()])
         connection.execute("commit")
         connection.execute("detach build")

@@ -19,18 +19,21 @@ DEFAULT_REPORT: Path = paths.WAREHOUSE_DIR / "report.html"
 def report(
     out: Annotated[Path, typer.Option(help="HTML file to write.")] = DEFAULT_REPORT,
     calibration: Annotated[bool, typer.Option(
-        help="Use `mql calibrate` output (warehouse/calibration/*.json) for the threshold curve when present.",
+        help="Use `mql calibrate` output (warehouse/calibration/sweep.csv and calibration.json) for the threshold "
+             "curve when present.",
     )] = True,
     learned: Annotated[Path | None, typer.Option(
         help="A `mql learn` output folder: its model card becomes a section (default warehouse/learned, when there).",
     )] = None,
+    build: Annotated[bool, typer.Option("--build", help=paths.BUILD_FILE_HELP)] = False,
 ) -> None:
-    """Render the HTML report (funnel, MQLs, cost, scores, threshold, SLA, rules, grades, newest MQLs)."""
+    """Render the HTML report (funnel, MQLs, cost, scores, threshold, SLA, rules, grades, lead lookup) from the
+    marts: of the serving file once a refresh published one, else of the build file."""
     from scripts.report.calibration import CALIBRATION_DIR
     from scripts.report.model_card import LEARNED_DIR
     from scripts.report.render import write_report
 
-    database = paths.duckdb_path()
+    database = paths.reading_database(build=build)
     if learned is not None and not (learned / "model_card.json").is_file():
         error_console.print(f"[bold red]error:[/] {learned}: no model_card.json (run `mql learn --out {learned}`)",
                             highlight=False)
@@ -46,7 +49,7 @@ def report(
     for section in result.errors:
         error_console.print(f"[bold red]chart failed:[/] {section.title}", highlight=False)
     size_mb = out.stat().st_size / 1_000_000
-    console.print(f"wrote {out} ({size_mb:.1f} MB, {len(result.sections)} sections)", highlight=False)
+    console.print(f"wrote {out} ({size_mb:.1f} MB, {len(result.sections)} sections) from {database}", highlight=False)
     if result.errors:
         raise typer.Exit(1)
 

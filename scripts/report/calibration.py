@@ -1,12 +1,13 @@
 """The threshold curve: from `mql calibrate`'s output (`warehouse/calibration/`) when it exists, else computed from
 the warehouse's own MQL definition (the leads each threshold would make MQLs, against opportunities).
 
-The calibration reader is tolerant, as that output's shape may still change: a sweep is any JSON list of records
-(top level or under `sweep`, `thresholds`, `curve`, `results` or `rows`) or any CSV file whose name contains
-`sweep`, with a `threshold`, an MQL volume (`mqls`, `mql_volume`, ...) and a precision (`precision`,
-`mql_to_opportunity`, ...) per row. Rows for another qualification mode or minimum fit grade are dropped, and of
-several periods the training one is used. The recommended threshold comes from a JSON `recommended_threshold`, or
-`recommended.threshold`, or the threshold var in `recommended.vars`. The newest usable sweep wins.
+`mql calibrate` writes the overall sweep to `sweep.csv` and its summary, with the recommendation, to
+`calibration.json` (beside them `sweep_monthly.csv` and `by_channel.csv` break the sweep down by month and channel:
+they are never the curve). The chart reads `sweep.csv` (or a sweep list inside `calibration.json`) and names that
+file. A row needs a `threshold`, an MQL volume (`mqls`, `mql_volume`, ...) and a precision (`precision`,
+`mql_to_opportunity`, ...); rows for another qualification mode or minimum fit grade are dropped, and of several
+periods the training one is used. The recommended threshold comes from the JSON's `recommended_threshold`, or
+`recommended.threshold`, or the threshold var in `recommended.vars`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import Any
 
 from scripts.paths import WAREHOUSE_DIR
 from scripts.report.config import ReportConfig
-from scripts.report.queries import CONVERTED_CTE
-from scripts.report.warehouse import MARTS, STAGING, Table, Warehouse
+from scripts.report.queries import CONVERTED_CTE, require_converted
+from scripts.report.warehouse import MARTS, Table, Warehouse
 
 CALIBRATION_DIR: Path = WAREHOUSE_DIR / "calibration"
 MIN_VOLUME_FOR_PRECISION = 5
@@ -34,6 +35,8 @@ VOLUME_KEYS: tuple[str, ...] = ("mql_volume", "mqls", "mql_count", "mql_leads", 
 PRECISION_KEYS: tuple[str, ...] = ("precision", "mql_to_opportunity", "mql_to_opportunity_rate", "opportunity_rate",
                                    "conversion_rate", "conversion")
 LIST_KEYS: tuple[str, ...] = ("sweep", "thresholds", "curve", "results", "rows")
+SWEEP_FILE = "sweep.csv"  # the overall sweep of `mql calibrate` (scripts/calibrate_cli.py writes it)
+SUMMARY_FILE = "calibration.json"  # its summary: the recommendation
 TRAINING_PERIODS: tuple[str, ...] = ("training", "train")
 CURVE_COLUMNS: tuple[str, ...] = ("threshold", "mql_volume", "precision", "base_rate")
 
@@ -129,23 +132,15 @@ def _read(path: Path) -> tuple[list[Mapping[str, Any]], Any]:
 
 
 def read_calibration(directory: Path, config: ReportConfig) -> ThresholdCurve | None:
-    """The newest calibration sweep usable for the configured mode, or None."""
-    if not directory.is_dir():
-        return None
-    files = [*directory.glob("*.json"), *(path for path in directory.glob("*.csv") if "sweep" in path.name)]
-    files.sort(key=lambda item: item.stat().st_mtime, reverse=True)
-    recommended = None
-    for path in files:
-        records, document = _read(path)
-        if recommended is None:
-            recommended = _recommended(document, config)
+    """The overall sweep `mql calibrate` wrote to `directory` with the recommendation of its summary, or None when
+    there is no usable one."""
+    summary_records, document = _read(directory / SUMMARY_FILE) if (directory / SUMMARY_FILE).is_file() else ([], None)
+    sweep_records = _read(directory / SWEEP_FILE)[0] if (directory / SWEEP_FILE).is_file() else []
+    for name, records in ((SWEEP_FILE, sweep_records), (SUMMARY_FILE, summary_records)):
         rows = _curve_rows(records, config)
         if any(row[2] is not None for row in rows):
-            table = Table(CURVE_COLUMNS, rows, f"calibration output {path.name} (`mql calibrate`)")
-            for other in files:  # the recommendation may sit in a summary file beside the sweep
-                if recommended is None and other.suffix == ".json":
-                    recommended = _recommended(_read(other)[1], config)
-            return ThresholdCurve(table, recommended)
+            source = f"calibration output {directory / name} (`mql calibrate`)"
+            return ThresholdCurve(Table(CURVE_COLUMNS, rows, source), _recommended(document, config))
     return None
 
 
@@ -170,7 +165,7 @@ def computed_curve(warehouse: Warehouse, config: ReportConfig) -> ThresholdCurve
         "contact_id", score, "fit_score_before", "engagement_score_before", "is_first_instant",
         "has_fast_track_points"))
     warehouse.require(MARTS, "dim_leads", ("contact_id",))
-    warehouse.require(STAGING, "stg_crm__opportunities", ("primary_contact_id",))
+    require_converted(warehouse)
     top_row = warehouse.connection.execute(f"select max({score}) from {MARTS}.fct_lead_score_history").fetchone()
     top = max(float(top_row[0]) if top_row and top_row[0] is not None else 0.0, config.threshold) * 1.25
     step = _round_step(top / THRESHOLD_STEPS)

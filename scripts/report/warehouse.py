@@ -11,7 +11,6 @@ from typing import Any
 import duckdb
 
 MARTS = "marts"
-STAGING = "staging"
 SEEDS = "seeds"
 
 

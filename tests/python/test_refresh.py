@@ -232,11 +232,31 @@ print(opened)
 """
 
 
+# The reading commands in a loop (`mql report`, `mql summary`, `mql query`, as a dashboard refresh or an analyst
+# would run them): each reads the serving file, so none may fail and none may make a refresh wait or fail.
+COMMAND_READER = """
+import os, subprocess, sys, time
+stop_file, out = sys.argv[1], sys.argv[2]
+commands = [["report", "--no-calibration", "--out", out], ["summary"], ["query", "select count(*) from marts.dim_leads"]]
+runs = failures = 0
+while not os.path.exists(stop_file):
+    for command in commands:
+        done = subprocess.run([sys.executable, "-m", "scripts.cli", *command], capture_output=True, text=True)
+        runs += 1
+        if done.returncode != 0:
+            failures += 1
+            print(command[0], done.returncode, done.stderr.strip()[-500:], file=sys.stderr)
+    time.sleep(1)  # a dashboard's pace, leaving the refresh its CPU
+print(runs, failures)
+"""
+
+
 def test_readers_never_fail_or_see_a_mix_during_refreshes(batches: tuple[Path, Path], refreshed_once: Path,
                                                           tmp_path: Path) -> None:
-    """Readers of the serving file never fail nor see a mix; a reader holding the build file open between the
-    refresh's steps does not break the refresh either (it waits for the file, bounded). Before, such a reader made
-    the refresh fail with "Could not set lock on file" and left the run `running`."""
+    """Readers of the serving file never fail nor see a mix; `mql report`, `summary` and `query` in a loop read
+    the serving file and never fail; a reader holding the build file open between the refresh's steps does not
+    break the refresh either (it waits for the file, bounded). Before, such a reader (and `mql report`, which
+    read the build file) made the refresh fail with "Could not set lock on file" and left the run `running`."""
     _, second = batches
     _start_from(refreshed_once, tmp_path)
     stop_file = tmp_path / "stop-reading"
@@ -244,6 +264,9 @@ def test_readers_never_fail_or_see_a_mix_during_refreshes(batches: tuple[Path, P
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     build_reader = subprocess.Popen([sys.executable, "-c", BUILD_READER, str(tmp_path / "build.duckdb"),
                                      str(stop_file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    commands = subprocess.Popen([sys.executable, "-c", COMMAND_READER, str(stop_file), str(tmp_path / "r.html")],
+                                cwd=PROJECT_ROOT, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
     try:
         first_refresh = _refresh(tmp_path, second)
         assert first_refresh.returncode == 0, first_refresh.stderr
@@ -263,6 +286,10 @@ def test_readers_never_fail_or_see_a_mix_during_refreshes(batches: tuple[Path, P
     assert runs_seen >= 2  # the reader saw the publication change under it
     build_out, _ = build_reader.communicate(timeout=60)
     assert int(build_out) >= 5  # it did hold the build file, again and again, while the refreshes ran
+    command_out, command_err = commands.communicate(timeout=300)
+    command_runs, command_failures = (int(v) for v in command_out.split())
+    assert command_failures == 0, command_err
+    assert command_runs >= 3  # at least one report, summary and query ran during the refreshes
     assert _statuses(tmp_path) == ["success", "success", "success"]
 
 

@@ -15,7 +15,8 @@ import duckdb
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
-from scripts.report import funnel_queries, queries
+from scripts.publish import publish
+from scripts.report import funnel_queries, lookup, queries
 from scripts.report.config import ReportConfig, load_config
 from scripts.report.docs import generate_docs
 from scripts.report.render import CHART_IDS, build_report, write_report
@@ -76,6 +77,9 @@ def test_report_renders_every_chart_in_chromium(built_warehouse: Path, browser: 
     assert not report.empty, [section.title for section in report.empty]
     html = out.read_text(encoding="utf-8")
     assert not re.search(r"<(script|link|img)\b[^>]*\b(src|href)=", html)  # self-contained: everything inline
+    quiet_lead, changes, rule_id, rule_label = _lead_that_never_qualified(built_warehouse)
+    with duckdb.connect(str(built_warehouse), read_only=True) as connection:
+        leads = connection.execute("select count(*) from marts.dim_leads").fetchone()[0]
 
     with open_page(browser, out) as (page, log):
         _wait_for_charts(page, PLOTLY_CHART_IDS)
@@ -95,6 +99,16 @@ def test_report_renders_every_chart_in_chromium(built_warehouse: Path, browser: 
         assert all(contact_id in text for text in visible.all_inner_texts())
         page.fill("input[data-filter='table-newest-mqls']", "")
 
+        # The lead lookup finds any lead, here one that never qualified (so it is in no MQL table), with its score
+        # timeline and the rules behind each change.
+        page.fill(f"#{lookup.ELEMENT_ID}-input", quiet_lead)
+        result = page.locator(f"#{lookup.ELEMENT_ID}-result")
+        assert result.get_attribute("data-lead") == quiet_lead
+        assert result.locator("tbody tr").count() == min(changes, queries.lookup_rows_per_lead(leads))
+        assert f"{rule_id} {rule_label}" in result.inner_text()
+        page.fill(f"#{lookup.ELEMENT_ID}-input", "no-such-lead")
+        assert result.get_attribute("data-lead") is None and "No lead" in result.inner_text()
+
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         assert (tmp_path / "report.png").stat().st_size > 10_000
         visible_text = page.inner_text("body")
@@ -110,6 +124,38 @@ def test_report_renders_every_chart_in_chromium(built_warehouse: Path, browser: 
     assert people
     leaked = [value for row in people for value in row if value and value in html]
     assert not leaked, leaked[:5]
+
+
+def _lead_that_never_qualified(database: Path) -> tuple[str, int, str, str]:
+    """(contact id, score changes, a rule that moved its score last, that rule's label) of the never-qualified lead
+    with the most score changes: counted here from the history mart's raw columns, not by the report's query."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        row = connection.execute("""
+            with changes as (
+                select history.contact_id, history.changed_rule_ids, history.scored_at
+                from marts.fct_lead_score_history as history
+                inner join marts.dim_leads as leads on history.contact_id = leads.contact_id
+                where not leads.has_ever_been_mql
+                    and (history.instant_kind in ('created', 'sales_decision')
+                        or abs(coalesce(history.total_score_change, 0)) > 0
+                        or abs(coalesce(history.fit_score_change, 0)) > 0
+                        or abs(coalesce(history.engagement_score_change, 0)) > 0)
+            )
+            select contact_id, count(*), split_part(arg_max(changed_rule_ids, scored_at), ',', 1)
+            from changes group by contact_id order by count(*) desc, contact_id limit 1
+        """).fetchone()
+        assert row is not None and row[2], "the fixture has a never-qualified lead whose score moved"
+        label = connection.execute("select description from marts.dim_scoring_rules where rule_id = ?",
+                                   [row[2]]).fetchone()
+    return str(row[0]), int(row[1]), str(row[2]), str(label[0]).split(":", 1)[0]
+
+
+def test_the_lookup_carries_fewer_changes_per_lead_when_there_are_many_leads() -> None:
+    """A page for 10,000 or a million leads stays a file a browser opens: the per-lead timeline shrinks to the
+    row budget, never below the minimum."""
+    assert queries.lookup_rows_per_lead(300) == queries.LOOKUP_TIMELINE_ROWS
+    assert queries.lookup_rows_per_lead(10_000) == queries.LOOKUP_ROW_BUDGET // 10_000
+    assert queries.lookup_rows_per_lead(1_000_000) == queries.LOOKUP_MIN_ROWS
 
 
 def test_empty_warehouse_shows_no_data_yet(built_warehouse: Path, browser: BrowserContext, tmp_path: Path) -> None:
@@ -157,26 +203,45 @@ def test_cli_report_command(built_warehouse: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "y.html").exists()
 
 
-def test_staging_fallbacks_agree_with_the_funnel_marts(built_warehouse: Path) -> None:
-    """The queries used when the funnel/lifecycle marts are not built give the same figures where the definitions
-    coincide (leads, opportunities, customers, speed-to-lead, spend)."""
-    config = ReportConfig()
-    with open_warehouse(built_warehouse) as warehouse:
-        fallback_funnel = dict(funnel_queries.funnel_by_stage_from_staging(warehouse).rows)
-        fallback_speed = funnel_queries.speed_to_lead_from_staging(warehouse, config)
-        fallback_cost = funnel_queries.cost_per_mql_by_channel_from_staging(warehouse)
-        fallback_monthly = funnel_queries.mqls_by_month_channel_from_staging(warehouse)
-        assert fallback_funnel["Lead"] > 0 and not fallback_speed.is_empty and not fallback_monthly.is_empty
-        assert list(fallback_funnel.values()) == sorted(fallback_funnel.values(), reverse=True)
-        if warehouse.has("marts", "fct_funnel_lead_cohorts"):
-            funnel = dict(funnel_queries.funnel_by_stage(warehouse).rows)
-            assert [funnel[s] for s in ("Lead", "Opportunity", "Customer")] == [
-                fallback_funnel[s] for s in ("Lead", "Opportunity", "Customer")]
-        if warehouse.has("marts", "fct_mql_speed_to_lead"):
-            assert funnel_queries.speed_to_lead(warehouse, config).rows == fallback_speed.rows
-        if warehouse.has("marts", "fct_funnel_monthly"):
-            spend = {row[0]: row[1] for row in funnel_queries.cost_per_mql_by_channel(warehouse).rows}
-            assert spend == pytest.approx({row[0]: row[1] for row in fallback_cost.rows})
+def test_the_report_reads_the_serving_file_alone(built_warehouse: Path, tmp_path: Path) -> None:
+    """The report needs only the published marts: on a serving file (no staging, no seeds, no bookkeeping
+    columns) every card draws exactly what it draws from the build file, and the footer names the file and the
+    publication. Before, "converted" and four fallbacks read staging, so the report had to hold the build file a
+    refresh writes."""
+    serving = tmp_path / "serving.duckdb"
+    publish(built_warehouse, "r-report", serving, allowed=None)
+    with duckdb.connect(str(serving), read_only=True) as connection:
+        schemas = {schema for (schema,) in connection.execute(
+            "select distinct schema_name from duckdb_tables() where database_name = current_database()").fetchall()}
+    assert "staging" not in schemas and "seeds" not in schemas
+    from_build = build_report(built_warehouse, config=ReportConfig(), calibration_dir=None,
+                              generated_at=GENERATED_AT)
+    from_serving = build_report(serving, config=ReportConfig(), calibration_dir=None, generated_at=GENERATED_AT)
+    assert not from_serving.errors and not from_serving.empty, [s.title for s in from_serving.errors + from_serving.empty]
+    assert [(s.key, s.state, s.body) for s in from_serving.sections] == [
+        (s.key, s.state, s.body) for s in from_build.sections]
+    assert "from the serving file" in from_serving.html and "refresh r-report" in from_serving.html
+    assert "from the build file" in from_build.html
+
+
+def test_the_threshold_chart_reads_the_overall_sweep_it_names(built_warehouse: Path, tmp_path: Path) -> None:
+    """`mql calibrate` writes sweep.csv, then sweep_monthly.csv and by_channel.csv (breakdowns, newer files): the
+    chart draws sweep.csv and says so. Before, the newest file with "sweep" in its name won: the monthly one."""
+    calibration = tmp_path / "calibration"
+    calibration.mkdir()
+    header = "period,mode,min_fit_grade,threshold,mqls,precision,base_rate"
+    (calibration / "sweep.csv").write_text(
+        f"{header}\ntraining,fit_and_engagement,B,50,30,0.2,0.05\ntraining,fit_and_engagement,B,75,12,0.4,0.05\n",
+        encoding="utf-8")
+    (calibration / "sweep_monthly.csv").write_text(
+        f"{header},month\ntraining,fit_and_engagement,B,50,3,0.9,0.05,2026-01-01\n", encoding="utf-8")
+    (calibration / "by_channel.csv").write_text(
+        f"{header},channel\ntraining,fit_and_engagement,B,60,2,0.8,0.05,paid\n", encoding="utf-8")
+    report = build_report(built_warehouse, config=ReportConfig(), calibration_dir=calibration,
+                          generated_at=GENERATED_AT)
+    curve = next(section for section in report.sections if section.key == "threshold-curve")
+    assert curve.state == "chart" and str(calibration / "sweep.csv") in curve.source
+    assert '"x":[50.0,75.0]' in curve.body.replace(" ", "")
 
 
 def test_the_report_counts_scored_and_crm_inferred_mqls_apart_and_they_reconcile(built_warehouse: Path) -> None:
@@ -218,19 +283,19 @@ def test_calibration_output_feeds_the_threshold_curve(built_warehouse: Path, tmp
     calibration.mkdir()
     # A sweep CSV with several modes, grades and periods (only training, fit_and_engagement, grade B is drawn)
     # and a summary JSON holding the recommendation as the var to set.
-    (calibration / "threshold_sweep.csv").write_text(
+    (calibration / "sweep.csv").write_text(
         "period,mode,min_fit_grade,threshold,mqls,precision,base_rate\n"
         "training,fit_and_engagement,B,50,30,0.2,0.05\n"
         "training,fit_and_engagement,B,75,12,0.4,0.05\n"
         "training,fit_and_engagement,A,75,3,0.9,0.05\n"
         "holdout,fit_and_engagement,B,75,9,0.1,0.05\n"
         "training,combined,,100,50,0.3,0.05\n", encoding="utf-8")
-    (calibration / "summary.json").write_text(json.dumps(
+    (calibration / "calibration.json").write_text(json.dumps(
         {"recommended": {"setting": "B/75", "vars": {"mql_engagement_threshold": 75}}}), encoding="utf-8")
     report = build_report(built_warehouse, config=ReportConfig(), calibration_dir=calibration,
                           generated_at=GENERATED_AT)
     curve = next(section for section in report.sections if section.key == "threshold-curve")
-    assert curve.state == "chart" and "threshold_sweep.csv" in curve.source
+    assert curve.state == "chart" and "sweep.csv" in curve.source
     assert "recommended 75" in curve.body
     assert '"x":[50.0,75.0]' in curve.body.replace(" ", "")
     assert '"y":[30.0,12.0]' in curve.body.replace(" ", "")
