@@ -59,12 +59,15 @@ def _tool_versions() -> str:
     return "\n".join(found)
 
 
-def project_fingerprint(root: Path = PROJECT_ROOT, dbt_vars: dict[str, object] | None = None) -> str:
-    """SHA-256 over every dbt input file of the project (path and bytes), the compile-time environment, the vars
-    given on the command line and the versions of dbt, the adapter and DuckDB."""
+def project_fingerprint(root: Path = PROJECT_ROOT, dbt_vars: dict[str, object] | None = None,
+                        exclude: str | None = None) -> str:
+    """SHA-256 over every dbt input file of the project (path and bytes), the compile-time environment (the target
+    among it), the vars and `--exclude` given on the command line and the versions of dbt, the adapter and DuckDB."""
     digest = hashlib.sha256(_tool_versions().encode())
     if dbt_vars:
         digest.update(("\nvars=" + json.dumps(dbt_vars, sort_keys=True, default=str)).encode())
+    if exclude:
+        digest.update(f"\nexclude={exclude}".encode())
     for name in COMPILE_ENVIRONMENT:
         digest.update(f"\n{name}={os.environ.get(name, '')}".encode())
     files: list[Path] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import Counter
@@ -16,8 +17,8 @@ from scripts import paths
 from scripts.dbt_runner import DbtError, run_dbt
 from scripts.funnel import funnel_rows, funnel_table
 from scripts.load import LoadError, load_directory
-from scripts.summary import layer_counts, quarantine_by_reason, unusable_values
-from scripts.terminal import make_console
+from scripts.summary import read_summary
+from scripts.terminal import LOG_FORMAT_ENV, LOG_FORMATS, make_console
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = make_console()
@@ -38,8 +39,29 @@ def _print_version(value: bool) -> None:
 def _options(
     show_version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
                                                help="Print the version and exit.")] = False,
+    log_format: Annotated[str, typer.Option(
+        "--log-format", envvar=LOG_FORMAT_ENV,
+        help="text (for people) or json (one JSON object per line, dbt's included, for a log collector).")] = "text",
 ) -> None:
     """`mql`: the command line over the warehouse: generate or load data, build and test with dbt, show results."""
+    if log_format not in LOG_FORMATS:
+        _fail(f"--log-format {log_format}: must be one of {', '.join(LOG_FORMATS)}")
+    os.environ[LOG_FORMAT_ENV] = log_format
+
+
+TARGET_HELP = ("dbt target of profiles.yml to build on (default $MQL_TARGET, else dev); the same as setting "
+               "MQL_TARGET for this run.")
+
+
+def _use_target(target: str | None) -> None:
+    """Point this run's dbt at `target` (profiles.yml reads MQL_TARGET); one error line naming the targets when
+    the profile has no such output."""
+    if target is None:
+        return
+    known = paths.profile_targets()
+    if target not in known:
+        _fail(f"--target {target}: profiles.yml has no such target (it has {', '.join(sorted(known))})")
+    os.environ["MQL_TARGET"] = target
 
 
 DEMO_CONTACTS = 2000
@@ -130,7 +152,9 @@ def _parse_vars(text: str | None) -> dict[str, object]:
     try:
         parsed = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        _fail(f"--vars is not valid YAML: {error}")
+        mark = getattr(error, "problem_mark", None)
+        where = f" at column {mark.column + 1}" if mark is not None else ""
+        _fail(f"--vars is not valid YAML{where}: {getattr(error, 'problem', None) or 'unreadable'} ({text!r})")
         return {}
     if not isinstance(parsed, dict):
         _fail(f"--vars must be a mapping such as '{{mql_engagement_threshold: 40}}', got {text!r}")
@@ -145,8 +169,10 @@ def build(
     exclude: Annotated[str | None, typer.Option("--exclude", help="dbt nodes to leave out.")] = None,
     full_refresh: Annotated[bool, typer.Option(help="Rebuild incremental models from scratch.")] = False,
     dbt_vars: Annotated[str | None, typer.Option("--vars", help=VARS_HELP)] = None,
+    target: Annotated[str | None, typer.Option(help=TARGET_HELP)] = None,
 ) -> None:
     """Build the warehouse: `dbt build` (seeds, models, snapshots, data and unit tests)."""
+    _use_target(target)
     args = ["build", *_selection(select, exclude)]
     if full_refresh:
         args.append("--full-refresh")
@@ -161,8 +187,10 @@ def test(
         help="Test every row of the event-volume models, not only the rows their latest build wrote "
              "(var data_test_scope: all); slower, e.g. for a nightly check.")] = False,
     dbt_vars: Annotated[str | None, typer.Option("--vars", help=VARS_HELP + " Use the vars the build used.")] = None,
+    target: Annotated[str | None, typer.Option(help=TARGET_HELP)] = None,
 ) -> None:
     """Run the dbt data tests and unit tests on the built warehouse."""
+    _use_target(target)
     variables = _parse_vars(dbt_vars)
     if all_rows:
         variables["data_test_scope"] = "all"
@@ -170,30 +198,39 @@ def test(
 
 
 def print_summary(database: Path) -> None:
-    """Rows per layer, quarantined rows by reason, and how to query the result."""
+    """Rows per layer, quarantined rows by reason, the funnel, and which file they come from."""
+    summary = read_summary(database, paths.raw_schema())
     counts = Table(title="Rows per layer", show_lines=False)
     for column in ("schema", "relation", "rows"):
         counts.add_column(column, justify="right" if column == "rows" else "left")
-    for item in layer_counts(database, paths.raw_schema()):
-        counts.add_row(item.schema, item.relation, f"{item.rows:,}")
+    for item in summary.layers:
+        counts.add_row(item.schema, item.relation, "view" if item.rows is None else f"{item.rows:,}")
     console.print(counts)
     quarantine = Table(title="Rows removed by staging (quarantine)")
     for column in ("table", "kind", "reason", "rows"):
         quarantine.add_column(column, justify="right" if column == "rows" else "left")
-    for table_name, kind, reason, rows in quarantine_by_reason(database):
+    for table_name, kind, reason, rows in summary.removed:
         quarantine.add_row(table_name, kind, reason, f"{rows:,}")
     console.print(quarantine)
-    values = unusable_values(database)
-    if values:
+    if summary.unusable:
         unusable = Table(title="Optional values staging could not use (the row is kept)")
         for column in ("table", "column", "reason", "values"):
             unusable.add_column(column, justify="right" if column == "values" else "left")
-        for table_name, column_name, reason, count in values:
+        for table_name, column_name, reason, count in summary.unusable:
             unusable.add_row(table_name, column_name, reason, f"{count:,}")
         console.print(unusable)
     funnel = funnel_rows(database)
     if funnel:
         console.print(funnel_table(funnel))
+    for note in summary.notes:
+        console.print(note)
+    if summary.publication:
+        run_id, published_at = summary.publication
+        console.print(f"\nServing file: [bold]{database}[/] (refresh {run_id}, published {published_at} UTC; "
+                      "the build's staging and views as of that refresh)")
+        console.print("Example query:\n  .venv/bin/mql query \"select grade_cell, count(*) from marts.dim_leads "
+                      "group by 1 order by 1\"", highlight=False)
+        return
     console.print(f"\nDuckDB warehouse: [bold]{database}[/]")
     console.print("Example query:\n  .venv/bin/mql query \"select reason_code, count(*) from "
                   "staging.stg_quarantine__rows group by 1 order by 2 desc\"", highlight=False)
@@ -237,6 +274,11 @@ def refresh(
     fail_on_volume: Annotated[bool, typer.Option(
         help="Exit 65 when a delivery is far off its table's usual size (under 10% or over 10 times the median of "
              "its last deliveries), after publishing.")] = False,
+    exclude: Annotated[str | None, typer.Option(
+        "--exclude", help="dbt nodes the build leaves out (they keep their last build; a later refresh without "
+                          "it builds them).")] = None,
+    target: Annotated[str | None, typer.Option(help=TARGET_HELP + " It must be a DuckDB target building the file "
+                                               "the refresh loads (MQL_DUCKDB_PATH): dev or ci.")] = None,
 ) -> None:
     """Scheduled refresh: load new files, dbt build (retried once), publish the marts atomically, log the run.
     Exit codes: 0 done, 1 failed (recorded in ops.refresh_runs), 75 another refresh is running, 66 the folder is
@@ -248,10 +290,17 @@ def refresh(
 
     if not data_dir.is_dir():
         _fail(f"{data_dir}: no such folder (the exports folder to refresh from)", EXIT_NO_INPUT)
+    _use_target(target)
+    building = paths.target_duckdb_path(os.environ.get("MQL_TARGET", "dev"))
+    if building != paths.duckdb_path():
+        _fail(f"--target {os.environ.get('MQL_TARGET', 'dev')}: builds "
+              f"{building or 'outside DuckDB'}, not the file the refresh loads and publishes ({paths.duckdb_path()}); "
+              "a refresh needs a DuckDB target on MQL_DUCKDB_PATH (set MQL_DUCKDB_PATH to that target's file)")
 
     try:
         result = run_refresh(data_dir, paths.duckdb_path(), paths.raw_schema(), full_refresh=full_refresh,
-                             dbt_vars=_parse_vars(dbt_vars) or None, freshness_when_current=fail_on_stale)
+                             dbt_vars=_parse_vars(dbt_vars) or None, freshness_when_current=fail_on_stale,
+                             exclude=exclude)
     except LockHeld as error:
         _fail(f"another refresh is running ({error}); exiting without doing anything", EXIT_LOCKED)
         return
@@ -322,20 +371,23 @@ def bench(
 
 
 @app.command()
-def summary() -> None:
-    """Print the summary of the built warehouse."""
+def summary(
+    build: Annotated[bool, typer.Option("--build", help=paths.BUILD_FILE_HELP)] = False,
+) -> None:
+    """Print the summary of the warehouse: the serving file once a refresh published it (with the build's counts as
+    of that refresh), else the build file."""
     import duckdb
 
-    database = _existing_warehouse()
+    database = _existing_warehouse(build=build)
     try:
         print_summary(database)
     except duckdb.Error as error:
         _fail(f"{database}: cannot read the warehouse: {str(error).splitlines()[0]} (is it built? `mql build`)")
 
 
-def _existing_warehouse() -> Path:
-    """The warehouse file, or one clear error line when there is none yet."""
-    database = paths.duckdb_path()
+def _existing_warehouse(*, build: bool = False) -> Path:
+    """The file a reading command opens (`paths.reading_database`), or one clear error line when there is none."""
+    database = paths.reading_database(build=build)
     if not database.is_file():
         _fail(f"{database}: no warehouse yet (run `mql demo`, or `mql load` and `mql build`; MQL_DUCKDB_PATH "
               "names another)")
@@ -348,15 +400,17 @@ def query(
     attach: Annotated[list[str] | None, typer.Option(
         help="ALIAS=PATH: also open another DuckDB file read-only as ALIAS (e.g. before=warehouse/before.duckdb); "
              "repeatable.")] = None,
+    build: Annotated[bool, typer.Option("--build", help=paths.BUILD_FILE_HELP)] = False,
 ) -> None:
     """Run a read-only SQL query against the warehouse and print the result. The query sees the warehouse (and the
     files given with --attach) and nothing else: no file reads or writes (`COPY`, `EXPORT`, `read_csv`, `glob`),
-    no `ATTACH`, `INSTALL` or `LOAD`."""
+    no `ATTACH`, `INSTALL` or `LOAD`. It reads the serving file (the published marts) once a refresh published one,
+    else the build file (`--build` for the build file's staging and intermediate schemas)."""
     import duckdb
 
     from scripts.publish import quote_literal
 
-    database = _existing_warehouse()
+    database = _existing_warehouse(build=build)
     extra: list[tuple[str, Path]] = []
     for item in attach or ():
         alias, _, path = item.partition("=")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scripts.paths import PROJECT_ROOT
+from scripts.terminal import log_format
 
 if TYPE_CHECKING:  # dbt takes seconds to import: only commands that run it pay for it (`mql --help` stays fast)
     from dbt.cli.main import dbtRunnerResult
@@ -64,6 +65,8 @@ def run_dbt(args: Sequence[str], *, dbt_vars: dict[str, object] | None = None, q
         command += ["--vars", json.dumps(dbt_vars)]
     if quiet:
         command = ["--quiet", *command]
+    if log_format() == "json":
+        command = ["--log-format", "json", *command]  # one JSON object per line, as mql's own messages
     previous = os.getcwd()
     os.chdir(project_dir)  # relative DuckDB paths in profiles.yml resolve from the project root
     try:

@@ -9,6 +9,7 @@ is one transaction: a failure leaves the raw schema as it was.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 from collections.abc import Iterable
@@ -64,19 +65,66 @@ def table_for_file(path: Path, tables: dict[str, ContractTable]) -> ContractTabl
     return tables[name]
 
 
+def _csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file's first line (a UTF-8 byte order mark dropped, a blank name called
+    `columnN` as DuckDB calls it)."""
+    try:
+        with path.open("rb") as handle:
+            first_line = handle.readline().decode("utf-8-sig")
+        header = next(csv.reader([first_line]), None)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise LoadError(f"{path.name} line 1: unreadable header: {error}") from error
+    if not header:
+        raise LoadError(f"{path.name}: empty file (the first line must name the columns)")
+    names = [name.strip() or f"column{index}" for index, name in enumerate(header)]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise LoadError(f"{path.name} line 1: column '{repeated[0]}' appears twice in the header")
+    return names
+
+
+def _unbalanced_quotes(path: Path) -> bool:
+    """An odd number of `"` in the file: a quoted value is never closed (DuckDB would drop the rows after it)."""
+    count = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            count += block.count(b'"')
+    return count % 2 == 1
+
+
 def _reader_sql(path: Path) -> str:
+    """A relation over the file's rows, all text, with `file_row_number` (0-based, data rows only). A CSV is read
+    with the columns its header names and no dialect sniffing: the sniffer can take a wider last row for the
+    header, and its failures name no line, while this read names the line of a malformed row."""
     literal = str(path).replace("'", "''")
     if path.suffix.lower() == ".parquet":
         return f"read_parquet('{literal}', file_row_number = true)"
+    columns = ", ".join(f"'{name.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for name in _csv_header(path))
     return (f"(select *, row_number() over () - 1 as file_row_number from read_csv('{literal}', "
-            f"all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', parallel = false))")
+            f"auto_detect = false, columns = {{{columns}}}, header = true, delim = ',', quote = '\"', "
+            f"escape = '\"', parallel = false))")
+
+
+CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+def load_error(path: Path, error: Exception, doing: str = "could not be loaded") -> LoadError:
+    """One line for a file DuckDB could not read: the file, the line of a malformed CSV row (the header is line
+    1) and DuckDB's reason, without its multi-line advice."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    located = CSV_LINE.search(lines[0]) if lines else None
+    if located is None:
+        return LoadError(f"{path.name}: {doing}: {lines[0] if lines else type(error).__name__}")
+    reason = next((line for line in lines[1:] if not line.startswith(("Original Line", "Possible", "*"))),
+                  "malformed row")
+    return LoadError(f"{path.name} line {located.group(1)}: {doing}: {reason}")
 
 
 def _file_columns(connection: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     try:
         described = connection.execute(f"describe select * from {_reader_sql(path)}").fetchall()
     except duckdb.Error as error:
-        raise LoadError(f"{path.name}: unreadable file: {str(error).splitlines()[0]}") from error
+        raise load_error(path, error, "unreadable file") from error
     return [row[0] for row in described if row[0] != "file_row_number"]
 
 
@@ -96,6 +144,9 @@ def plan_load(data_dir: Path, tables: dict[str, ContractTable] | None = None) ->
     with duckdb.connect() as connection:
         for path in candidates:
             table = table_for_file(path, tables)
+            if path.suffix.lower() == ".csv" and _unbalanced_quotes(path):
+                raise LoadError(f"{path.name}: unbalanced quotes: a quoted value is never closed (an odd number of "
+                                "'\"' characters); fix the export")
             present = _file_columns(connection, path)
             lowered = {name.lower(): name for name in present}
             missing_required = [c for c in table.required_columns if c not in lowered]
@@ -218,7 +269,7 @@ def load_directory(data_dir: Path, database: Path, schema: str = "raw", mode: Lo
             try:
                 connection.execute(f'insert into "{schema}"."{item.table.name}" {_select_sql(item, stamp, label)}')
             except duckdb.Error as error:
-                raise LoadError(f"{item.path.name}: could not be loaded: {str(error).splitlines()[0]}") from error
+                raise load_error(item.path, error) from error
             after = connection.execute(f'select count(*) from "{schema}"."{item.table.name}"').fetchone()
             added = int(after[0]) - int(before[0]) if after and before else 0
             connection.execute(f'insert into "{schema}".{LOAD_LOG} values (?, ?, ?, ?, ?, ?)',

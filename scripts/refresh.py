@@ -213,7 +213,7 @@ def _rebuilt_models() -> set[str]:
 
 
 def _build(full_refresh: bool = False, select: list[str] | None = None,
-           dbt_vars: dict[str, object] | None = None) -> tuple[str | None, set[str] | None]:
+           dbt_vars: dict[str, object] | None = None, exclude: str | None = None) -> tuple[str | None, set[str] | None]:
     """`dbt build` (of the `select`ed nodes, else all), retried once with `dbt retry`. Returns None on success,
     else dbt's message naming the failing node; and the models built (None when a retry hides the first attempt's
     results). Incremental models rebuild only what changed unless `full_refresh`. A scoped build tests the rows
@@ -223,6 +223,8 @@ def _build(full_refresh: bool = False, select: list[str] | None = None,
     if select:
         # unit tests check the SQL, not the data: the last successful build ran them on this very project
         command += ["--select", *select, "--exclude-resource-type", "unit_test"]
+    if exclude:
+        command += ["--exclude", exclude]
     dbt_vars = {**(dbt_vars or {}), **({} if select else {"data_test_scope": "all"})} or None
     results = _target_path() / "run_results.json"
     started = time.time()
@@ -249,12 +251,13 @@ def _last_success(database: Path) -> str | None:
 
 def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str | None = None,
             full_refresh: bool = False, dbt_vars: dict[str, object] | None = None,
-            freshness_when_current: bool = False) -> RefreshResult:
+            freshness_when_current: bool = False, exclude: str | None = None) -> RefreshResult:
     """Run one refresh; raises scripts.lock.LockHeld when another refresh holds the lock. `full_refresh` rebuilds
     the incremental models from scratch (after a change to their SQL; rule, seed and var changes are detected).
     `dbt_vars` override dbt_project.yml vars for the build; they are part of the project fingerprint, so a run with
     other vars than the last one rebuilds and republishes. `freshness_when_current`: check source freshness even
-    when nothing changed (sources go stale exactly when no file arrives)."""
+    when nothing changed (sources go stale exactly when no file arrives). `exclude`: dbt nodes the build leaves
+    out (part of the fingerprint too: the next refresh without it builds them)."""
     result = RefreshResult(run_id=run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
     with exclusive_lock(database.with_name(database.name + ".refresh.lock")):
         started_at = datetime.now(UTC).replace(tzinfo=None)
@@ -262,7 +265,7 @@ def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str
         _record(database, result, started_at, None)
         try:
             return _refresh_steps(data_dir, database, raw_schema, result, started_at, full_refresh, dbt_vars,
-                                  freshness_when_current)
+                                  freshness_when_current, exclude)
         except Exception as error:
             # a load error, a build file held open too long, anything unforeseen: recorded, never left `running`
             result.status, result.message = "failed", str(error)
@@ -273,7 +276,7 @@ def refresh(data_dir: Path, database: Path, raw_schema: str = "raw", run_id: str
 
 def _refresh_steps(data_dir: Path, database: Path, raw_schema: str, result: RefreshResult, started_at: datetime,
                    full_refresh: bool, dbt_vars: dict[str, object] | None,
-                   freshness_when_current: bool) -> RefreshResult:
+                   freshness_when_current: bool, exclude: str | None = None) -> RefreshResult:
     """Steps 1-5 of a refresh (the module docstring), under the lock, the run already recorded as `running`."""
     with _phase(result, "load"):
         report = retry_while_busy(lambda: load_directory(data_dir, database, raw_schema, mode="append",
@@ -283,7 +286,7 @@ def _refresh_steps(data_dir: Path, database: Path, raw_schema: str, result: Refr
         result.volume_warnings = volume_warnings(database, raw_schema, report.loaded_at)
     _failpoint("loaded")
     result.raw_state = raw_state(database, raw_schema)
-    result.project_fingerprint = project_fingerprint(dbt_vars=dbt_vars)
+    result.project_fingerprint = project_fingerprint(dbt_vars=dbt_vars, exclude=exclude)
     previous = _previous_build(database)
     if not full_refresh and _is_current(previous, result.project_fingerprint, result.raw_state,
                                         published_state(serving_path(database)).run_id):
@@ -300,7 +303,7 @@ def _refresh_steps(data_dir: Path, database: Path, raw_schema: str, result: Refr
     _record(database, result, started_at, None)
     previous_success = _last_success(database)
     with _phase(result, "build"):
-        failure, rebuilt = _build(full_refresh, result.build_selection, dbt_vars)
+        failure, rebuilt = _build(full_refresh, result.build_selection, dbt_vars, exclude)
     result.dbt_invocation_id = _invocation_id()
     if failure is not None:
         result.status = "failed"

@@ -153,6 +153,9 @@ class _Context:
     snapshot: str | None
 
 
+TOP_LEVEL_KEYS: tuple[str, ...] = ("name", "description", "notes", "timezone", "snapshot_at", "sources", "tables")
+
+
 def load_mapping(path: Path, contract: dict[str, ContractTable] | None = None) -> Mapping:
     """Read and validate a mapping file against the raw contract."""
     contract = contract or load_contract()
@@ -162,6 +165,9 @@ def load_mapping(path: Path, contract: dict[str, ContractTable] | None = None) -
         raise MappingError(f"{path}: cannot read the mapping: {error}") from error
     if not isinstance(document, dict):
         raise MappingError(f"{path.name}: expected a YAML mapping at the top level")
+    unknown = sorted(str(key) for key in document if key not in TOP_LEVEL_KEYS)
+    if unknown:
+        raise fail(path, unknown[0], f"unknown top-level key (a mapping has {', '.join(TOP_LEVEL_KEYS)})")
     timezone = timezone_name(path, "timezone", document.get("timezone", "UTC"))
     snapshot = _snapshot(path, document.get("snapshot_at"), timezone)
     context = _Context(path, timezone, snapshot)

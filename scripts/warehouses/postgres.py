@@ -25,7 +25,6 @@ from scripts.contract import ContractTable
 from scripts.load import (
     LOAD_LOG,
     LoadedFiles,
-    LoadError,
     LoadMode,
     LoadReport,
     PlannedFile,
@@ -185,7 +184,7 @@ def _rows_for_copy(item: PlannedFile, loaded_at: datetime, label: str) -> tuple[
     text format. DuckDB reads the file exactly as the DuckDB loader does, so both engines see the same values."""
     import duckdb
 
-    from scripts.load import _reader_sql
+    from scripts.load import _reader_sql, load_error
 
     present = {c for c in item.table.column_names if c not in item.missing_optional}
     columns = [f'cast("{c}" as varchar)' if c in present else "cast(null as varchar)"
@@ -199,7 +198,7 @@ def _rows_for_copy(item: PlannedFile, loaded_at: datetime, label: str) -> tuple[
         try:
             result = connection.execute(sql)
         except duckdb.Error as error:
-            raise LoadError(f"{item.path.name}: could not be loaded: {str(error).splitlines()[0]}") from error
+            raise load_error(item.path, error) from error
         while batch := result.fetchmany(10_000):
             for row in batch:
                 buffer.write("\t".join(_copy_text(v) for v in row[:-1]) + tail + str(row[-1]) + "\n")

@@ -168,7 +168,7 @@ class StagedFile:
 
 
 def _stage(item: PlannedFile, out: Path) -> StagedFile:
-    from scripts.load import _reader_sql
+    from scripts.load import _reader_sql, load_error
 
     present = {c for c in item.table.column_names if c not in item.missing_optional}
     columns = [f'cast("{c}" as varchar) as "{c}"' if c in present else f'cast(null as varchar) as "{c}"'
@@ -181,7 +181,7 @@ def _stage(item: PlannedFile, out: Path) -> StagedFile:
             connection.execute(sql)
             count = connection.execute(f"select count(*) from read_parquet('{target}')").fetchone()
         except duckdb.Error as error:
-            raise LoadError(f"{item.path.name}: could not be loaded: {str(error).splitlines()[0]}") from error
+            raise load_error(item.path, error) from error
     return StagedFile(item, target, int(count[0]) if count else 0)
 
 

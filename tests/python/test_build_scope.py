@@ -82,3 +82,12 @@ def test_fingerprint_follows_dbt_inputs_and_the_compile_environment_only(
     assert with_test != edited
     monkeypatch.setenv("MQL_RAW_SCHEMA", "raw_elsewhere")
     assert project_fingerprint(root) != with_test
+
+
+def test_the_target_and_an_exclude_are_part_of_the_fingerprint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refresh on another target, or with another `--exclude`, is not "current": it builds and publishes."""
+    monkeypatch.setenv("MQL_TARGET", "dev")
+    plain = project_fingerprint()
+    assert project_fingerprint(exclude="fct_funnel_monthly") != plain
+    monkeypatch.setenv("MQL_TARGET", "ci")
+    assert project_fingerprint() != plain

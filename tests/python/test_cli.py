@@ -87,3 +87,25 @@ def test_summary_without_a_warehouse_is_one_line(tmp_path: Path) -> None:
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert len(lines) == 1 and "no warehouse yet" in lines[0]
+
+
+def test_json_log_format_makes_every_line_json_dbt_included(built_warehouse: Path, tmp_path: Path) -> None:
+    """`mql --log-format json test --target dev` writes one JSON object per line, mql's own and dbt's (dbt in its
+    own JSON log format), so a log collector parses a scheduled run without scraping text."""
+    import json
+    import os
+    import shutil
+
+    database = tmp_path / "copy.duckdb"
+    shutil.copy(built_warehouse, database)
+    env = {**os.environ, "MQL_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(tmp_path / "target"),
+           "DBT_LOG_PATH": str(tmp_path / "logs"), "MQL_TARGET": "no_such_target"}
+    done = subprocess.run([sys.executable, "-m", "scripts.cli", "--log-format", "json", "test", "--select",
+                           "stg_crm__contacts", "--target", "dev"], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]  # fails on a text line
+    dbt_events = [record["info"] for record in records if "info" in record]
+    assert dbt_events and all("msg" in event and "ts" in event for event in dbt_events)
+    # --target dev overrode MQL_TARGET (dbt fails on a target the profile does not have) and the tests ran
+    assert any("PASS" in event["msg"] for event in dbt_events)

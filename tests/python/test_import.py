@@ -283,6 +283,7 @@ def test_real_exports_import_with_the_shipped_mappings(tmp_path: Path) -> None:
     "tables: {contacts: {from: leads, columns: {contact_id: {value: 1, map: 3}}}}",
     "tables: {contacts: {from: leads, when: 5, columns: {contact_id: id}}}",
     "timezone: Mars/Olympus",
+    "no_such_key: 1",
     "snapshot_at: yesterday",
     ("tables: {contacts: {from: leads, columns: {contact_id: id, email: email, created_at: {column: created, "
     "format: 5}, updated_at: created}}}"),
