@@ -153,8 +153,9 @@
     {%- for seed_name in ['engagement_rules', 'fit_rules'] -%}
         {%- for row in rubric_rows(seed_name) -%}
             {%- set rule_id = row.get('rule_id') -%}
-            {%- if rule_id in seen -%}{{ _rule_error(row['_where'] ~ ' (rule_id ' ~ rule_id ~ ')', _duplicate_rule_id(seen[rule_id], row)) }}{%- endif -%}
-            {%- do seen.update({rule_id: row}) -%}
+            {#- a repeat within one seed is that seed's validator's to report (engagement_rules(), fit_rules()) -#}
+            {%- if rule_id in seen and seen[rule_id]['_file'] != row['_file'] -%}{{ _rule_error(row['_where'] ~ ' (rule_id ' ~ rule_id ~ ')', _duplicate_rule_id(seen[rule_id], row)) }}{%- endif -%}
+            {%- if rule_id not in seen -%}{%- do seen.update({rule_id: row}) -%}{%- endif -%}
         {%- endfor -%}
     {%- endfor -%}
     {{ return(seen) }}

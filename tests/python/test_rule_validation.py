@@ -146,10 +146,32 @@ def test_seed_mistake_fails_the_build_naming_the_row(project_copy: Path, seed: P
         assert build.returncode == 1, output
         assert re.search(message, output), output
         assert "Compilation Error in test valid_seed_rows_" in output, output
+        # one validation names the row (a rule_id repeated within a seed was named by two tests)
+        assert len(re.findall(r"Compilation Error in test valid_seed_rows_", output)) == 1, output
         assert not re.search(r"\bFAIL \d", output), output  # no bare data test failed
         assert "Traceback" not in output, output
     finally:
         run_dbt(["seed", "--select", seed.stem], project_dir=project_copy, quiet=True)
+
+
+def test_a_rule_id_in_both_seeds_fails_dbt_run_too(project_copy: Path) -> None:
+    """`dbt seed` then `dbt run` (no tests, so no valid_seed_rows) still stops at a rule_id shared by both seeds:
+    dim_scoring_rules checks it when it compiles. Before, the run built a rule label mart with two rows for it."""
+    _break_rules(project_copy, "F01", "rule_id", "E01", seed=FIT_RULES)
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    options = ["--project-dir", str(project_copy), "--profiles-dir", str(project_copy)]
+    try:
+        subprocess.run([dbt, "seed", "--select", "fit_rules", *options], cwd=project_copy, capture_output=True,
+                       text=True, env=os.environ.copy(), check=True)
+        run = subprocess.run([dbt, "run", "--select", "dim_scoring_rules", *options], cwd=project_copy,
+                             capture_output=True, text=True, env=os.environ.copy(), check=False)
+    finally:
+        shutil.copy(PROJECT_ROOT / FIT_RULES, project_copy / FIT_RULES)
+        run_dbt(["seed", "--select", "fit_rules"], project_dir=project_copy, quiet=True)
+    output = run.stdout + run.stderr
+    assert run.returncode == 1, output
+    assert re.search(r"seeds/scoring/fit_rules\.csv line 2 \(rule_id E01\): duplicate rule_id", output), output
+    assert "Compilation Error in model dim_scoring_rules" in output, output
 
 
 def _fit_rule(rule_id: str, attribute: str, points: float = 5, **match: object) -> dict[str, object]:

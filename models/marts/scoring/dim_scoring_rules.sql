@@ -1,6 +1,8 @@
 {#- One row per rule of the rubric the build scored with (the rule seeds, hand-written or learned): what it matches
     and how many points it gives, with its description, so a dashboard joining fct_lead_score_components or
-    fct_mql_events shows "Pricing page view" rather than E01. -#}
+    fct_mql_events shows "Pricing page view" rather than E01. A rule_id in both seeds fails its compilation
+    (rule_ids(); under `dbt build` the seeds' valid_seed_rows test names it first), so `dbt run` catches it too. -#}
+{%- do rule_ids() %}
 
 with
 
