@@ -6,9 +6,9 @@ import os
 import sys
 import time
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.table import Table
@@ -19,6 +19,10 @@ from scripts.funnel import funnel_rows, funnel_table
 from scripts.load import LoadError, load_directory
 from scripts.summary import read_summary
 from scripts.terminal import LOG_FORMAT_ENV, LOG_FORMATS, make_console
+
+if TYPE_CHECKING:
+    from scripts.alerts import Alert
+    from scripts.refresh import RefreshResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = make_console()
@@ -305,8 +309,12 @@ def refresh(
         _fail(f"another refresh is running ({error}); exiting without doing anything", EXIT_LOCKED)
         return
     except (LoadError, DatabaseBusy, UnsafeRelation) as error:
+        from scripts.alerts import failure_alert
+
+        _send_alerts([failure_alert("refresh", str(error))])
         _fail(str(error))
         return
+    _send_alerts(_refresh_alerts(result))
     for interrupted in result.interrupted_runs:
         console.print(f"[yellow]refresh {interrupted} was killed before it ended:[/] marked interrupted; its rows are "
                       "built now", highlight=False)
@@ -368,6 +376,41 @@ def bench(
         update_benchmarks_md(result, markdown)
     if lower_bound and not (result.checks.get("scores_equal") and result.checks.get("first_mql_equal")):
         _fail("the lower bound disagrees with the build (see bench.json)")
+
+
+def _refresh_alerts(result: RefreshResult) -> list[Alert]:
+    """What a refresh alerts on (when an alert destination is set, `scripts.alerts`): a failure, stale sources and
+    unusual volumes of this run, and the day's SLA summary from the serving file."""
+    from scripts import alerts
+
+    if not alerts.configured():
+        return []
+    found: list[Alert] = []
+    if result.status == "failed":
+        found.append(alerts.failure_alert("refresh", f"{result.failing_node or 'dbt'}: {result.message}",
+                                          result.run_id))
+    if result.stale_sources:
+        day = datetime.now(UTC).strftime("%Y-%m-%d")
+        found.append(alerts.Alert("stale_sources", "stale sources: " + ", ".join(result.stale_sources),
+                                  f"{day}:{','.join(sorted(result.stale_sources))}",
+                                  {"sources": result.stale_sources}))
+    if result.volume_warnings:
+        found.append(alerts.Alert("volume", "unusual volume: " + "; ".join(result.volume_warnings), result.run_id,
+                                  {"warnings": result.volume_warnings}))
+    if result.status != "failed":
+        window = float(os.environ.get("MQL_ALERT_SLA_WINDOW_HOURS", "24"))
+        breach = alerts.sla_breaches(paths.serving_path(), window)
+        if breach is not None:
+            found.append(breach)
+    return found
+
+
+def _send_alerts(found: list[Alert]) -> None:
+    """Send each alert once (`scripts.alerts.send_all`); a problem is a warning line, never the exit code."""
+    from scripts import alerts
+
+    for problem in alerts.send_all(found, paths.duckdb_path().with_name("alerts.json")):
+        error_console.print(f"[yellow]warning:[/] {problem}", highlight=False)
 
 
 @app.command()
@@ -461,6 +504,9 @@ register_examples(app)
 from scripts.learn_cli import register as register_learn
 
 register_learn(app)
+from scripts.sync_cli import register as register_sync
+
+register_sync(app)
 # (end of extension commands)
 
 

@@ -62,6 +62,16 @@ def serving_path(database: Path | None = None) -> Path:
     return (database or duckdb_path()).with_name("serving.duckdb")
 
 
+def sync_state_path() -> Path:
+    """The delivery log of `mql sync` (`scripts.sync.feed`): `$MQL_SYNC_STATE_PATH`, else `sync.duckdb` beside
+    the build database. A file of its own, so a sync never writes the build or the serving file."""
+    override = os.environ.get("MQL_SYNC_STATE_PATH")
+    if override:
+        path = Path(override)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+    return duckdb_path().with_name("sync.duckdb")
+
+
 BUILD_FILE_HELP = ("Read the build file instead of the serving file (it has every schema, but a reader holding it "
                    "makes a refresh wait).")
 """The `--build` option's help on every reading command."""

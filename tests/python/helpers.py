@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import TypeVar
 
 # A minimal `mql import` mapping: one source file of leads onto the contacts table (`{file}` is the file's name).
 CONTACTS_MAPPING = """
@@ -59,3 +62,20 @@ def mart_rows(database: Path, schema: str = "marts") -> dict[str, list[tuple[obj
             out[table] = sorted((tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows),
                                 key=repr)
     return out
+
+
+Server = TypeVar("Server", bound=ThreadingHTTPServer)
+
+
+@contextmanager
+def serving_http(server: Server) -> Iterator[Server]:
+    """Serve `server` (bound to 127.0.0.1) from a daemon thread for the block, then shut it down: the real
+    receivers the webhook, sync and alert tests talk to."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -92,6 +92,13 @@ CASES: list[Case] = [
          ["no model_card.json"]),
     Case("an unknown generate format", ["generate", "--out", "out", "--format", "xls"], 1, ["--format", "xls"]),
     Case("calibrate without a warehouse", ["calibrate"], 1, ["build.duckdb", "no warehouse"]),
+    Case("a sync without a webhook URL", ["sync"], 1, ["--url", "MQL_SYNC_WEBHOOK_URL"]),
+    Case("a sync without a warehouse", ["sync", "--url", "http://127.0.0.1:9/"], 1, ["build.duckdb",
+                                                                                       "no warehouse to sync"]),
+    Case("a CRM mapping mistake", ["sync", "--to", "hubspot", "--mapping", "crm.yml"], 1,
+         ["crm.yml", "columns[0]", "email"],
+         _write("crm.yml", "name: x\nfile: x.csv\nkey: {column: Id, from: contact_id}\n"
+                           "columns:\n  - {column: Email, from: email}\n")),
 ]
 
 

@@ -1,0 +1,1 @@
+"""Delivery of CRM sync changes to outside systems (signed JSON webhooks)."""
