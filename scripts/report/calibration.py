@@ -22,7 +22,7 @@ from typing import Any
 
 from scripts.paths import WAREHOUSE_DIR
 from scripts.report.config import ReportConfig
-from scripts.report.queries import CONVERTED_CTE, require_converted
+from scripts.report.queries import CONVERTED_CTE
 from scripts.report.warehouse import MARTS, Table, Warehouse
 
 CALIBRATION_DIR: Path = WAREHOUSE_DIR / "calibration"
@@ -157,7 +157,8 @@ def computed_curve(warehouse: Warehouse, config: ReportConfig) -> ThresholdCurve
     grid by `scripts/calibrate/qualification.py`, fast-track hits included): volume = leads that would ever be MQLs
     at the threshold (the configured mode and minimum fit grade); precision = the share of them that became an
     opportunity's primary contact (left out below MIN_VOLUME_FOR_PRECISION leads); base rate = that share over all
-    leads."""
+    leads. A warehouse built without `fct_opportunity_attribution` (a scoring-only build, as `mql calibrate`'s
+    workspace makes) has no outcomes: the curve is volume only, and its source says so."""
     from scripts.calibrate.qualification import first_mqls
 
     score = config.threshold_score_column
@@ -165,7 +166,7 @@ def computed_curve(warehouse: Warehouse, config: ReportConfig) -> ThresholdCurve
         "contact_id", score, "fit_score_before", "engagement_score_before", "is_first_instant",
         "has_fast_track_points"))
     warehouse.require(MARTS, "dim_leads", ("contact_id",))
-    require_converted(warehouse)
+    knows_outcomes = warehouse.has(MARTS, "fct_opportunity_attribution", ("contact_id", "link_method"))
     top_row = warehouse.connection.execute(f"select max({score}) from {MARTS}.fct_lead_score_history").fetchone()
     top = max(float(top_row[0]) if top_row and top_row[0] is not None else 0.0, config.threshold) * 1.25
     step = _round_step(top / THRESHOLD_STEPS)
@@ -178,25 +179,25 @@ def computed_curve(warehouse: Warehouse, config: ReportConfig) -> ThresholdCurve
                      "mql_min_fit_grade": config.mql_min_fit_grade, "mql_engagement_threshold": t}
                     for k, t in enumerate(thresholds)]
     mqls = first_mqls(warehouse.connection, settings)
-    totals = warehouse.query(f"""
-        with {CONVERTED_CTE}
-        select count(*), count(converted.contact_id)
-        from {MARTS}.dim_leads as leads left join converted on leads.contact_id = converted.contact_id
-    """, source="").rows[0]
+    leads_row = warehouse.query(f"select count(*) from {MARTS}.dim_leads", source="").rows[0]
     converted = {str(row[0]) for row in warehouse.query(f"with {CONVERTED_CTE} select contact_id from converted",
-                                                         source="").rows}
-    all_leads, all_converted = int(totals[0]), int(totals[1])
+                                                         source="").rows} if knows_outcomes else set()
+    all_leads = int(leads_row[0])
+    all_converted = len(converted) if knows_outcomes else None
     rows = []
     for k, threshold in enumerate(thresholds):
         leads = mqls.loc[mqls["setting_id"] == str(k), "contact_id"].astype(str)
         volume = int(leads.nunique())
         hits = int(leads.isin(converted).sum())
-        rows.append((float(threshold), volume, hits / volume if volume >= MIN_VOLUME_FOR_PRECISION else None,
-                     all_converted / all_leads if all_leads else None))
+        precise = knows_outcomes and volume >= MIN_VOLUME_FOR_PRECISION
+        rows.append((float(threshold), volume, hits / volume if precise else None,
+                     all_converted / all_leads if all_leads and all_converted is not None else None))
     if not all_leads:
         rows = []
+    outcome = ("converted = primary contact of an opportunity" if knows_outcomes else
+               f"{MARTS}.fct_opportunity_attribution is not built: volume only")
     source = (f"leads that would be MQLs at each threshold: the MQL definition (macro mql_crossing_candidates) over "
-              f"{MARTS}.fct_lead_score_history; converted = primary contact of an opportunity")
+              f"{MARTS}.fct_lead_score_history; {outcome}")
     return ThresholdCurve(Table(CURVE_COLUMNS, rows, source))
 
 
