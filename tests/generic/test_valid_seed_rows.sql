@@ -10,7 +10,7 @@
 {%- endfor %}
 {%- set validators = {
     'engagement_rules': engagement_rules, 'fit_rules': fit_rules, 'rule_ids': rule_ids,
-    'event_type_map': event_type_map_rows,
+    'event_type_map': event_type_map_rows, 'routing_rules': routing_rules,
 } %}
 {%- if validator not in validators %}
     {{ exceptions.raise_compiler_error("test valid_seed_rows: validator must be one of " ~ validators.keys() | list | join(', ') ~ ", got '" ~ validator ~ "'") }}

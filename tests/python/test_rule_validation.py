@@ -174,6 +174,40 @@ def test_a_rule_id_in_both_seeds_fails_dbt_run_too(project_copy: Path) -> None:
     assert "Compilation Error in model dim_scoring_rules" in output, output
 
 
+ROUTING_RULES = Path("seeds/lifecycle/routing_rules.csv")
+ROUTING_POOLS = Path("seeds/lifecycle/routing_pools.csv")
+
+
+@pytest.mark.parametrize(("rules", "pools", "message"), [
+    ("R1,10,regoin,EMEA,emea,x", "emea,U3,1",
+     r"seeds/lifecycle/routing_rules\.csv line 2 \(rule_id R1\): attribute 'regoin' is not one of country_code, "),
+    ("R1,10,region,EMEA,emea,x", "emeaa,U3,1",
+     (r"seeds/lifecycle/routing_rules\.csv line 2 \(rule_id R1\): pool 'emea' has no owner in "
+      r"seeds/lifecycle/routing_pools\.csv")),
+    ("R1,10,region,EMEA,emea,x", "emea,U3,0",
+     r"seeds/lifecycle/routing_pools\.csv line 2 \(pool emea\): weight must be a whole number of at least 1"),
+], ids=["unknown-attribute", "unknown-pool", "zero-weight"])
+def test_a_routing_mistake_fails_the_build_naming_the_row(project_copy: Path, rules: str, pools: str,
+                                                          message: str) -> None:
+    """The routing seeds are checked when they load: one compile error naming the file, line and rule."""
+    (project_copy / ROUTING_RULES).write_text(
+        "rule_id,priority,attribute,attribute_values,pool,description\n" + rules + "\n", encoding="utf-8")
+    (project_copy / ROUTING_POOLS).write_text("pool,owner_id,weight\n" + pools + "\n", encoding="utf-8")
+    try:
+        build = subprocess.run(
+            [str(Path(sys.executable).with_name("dbt")), "build", "--select", "routing_pools", "routing_rules",
+             "--project-dir", str(project_copy), "--profiles-dir", str(project_copy)],
+            cwd=project_copy, capture_output=True, text=True, env=os.environ.copy(), check=False)
+    finally:
+        for seed in (ROUTING_RULES, ROUTING_POOLS):
+            shutil.copy(PROJECT_ROOT / seed, project_copy / seed)
+        run_dbt(["seed", "--select", "routing_rules", "routing_pools"], project_dir=project_copy, quiet=True)
+    output = build.stdout + build.stderr
+    assert build.returncode == 1, output
+    assert re.search(message, output), output
+    assert "Traceback" not in output, output
+
+
 def _fit_rule(rule_id: str, attribute: str, points: float = 5, **match: object) -> dict[str, object]:
     return {"rule_id": rule_id, "score_family": "fit" if points > 0 else "negative", "attribute": attribute,
             "points": points, **match}
